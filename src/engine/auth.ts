@@ -1,0 +1,51 @@
+// Bearer tokens are decoded, never verified (the mock holds no keys): enough to answer Graph's 401s
+// for missing, malformed and expired tokens, and to read tid/appid/oid for throttle scopes.
+import { jwtDecode } from 'jwt-decode';
+
+export interface TokenClaims {
+  tid?: string;
+  appid?: string;
+  azp?: string;
+  oid?: string;
+  exp?: number;
+  [claim: string]: unknown;
+}
+
+export type BearerCheck =
+  | { kind: 'none' }
+  | { kind: 'malformed' }
+  | { kind: 'expired'; claims: TokenClaims }
+  | { kind: 'ok'; claims: TokenClaims };
+
+const cache = new Map<string, BearerCheck>();
+
+export function readBearer(authorization: string | string[] | undefined, now = Date.now()): BearerCheck {
+  const h = Array.isArray(authorization) ? authorization[0] : authorization;
+  if (!h) return { kind: 'none' };
+  const m = /^Bearer\s+(.*)$/i.exec(h);
+  if (!m || !m[1]!.trim()) return { kind: 'none' };
+  const token = m[1]!.trim();
+  let res = cache.get(token);
+  if (!res) {
+    try {
+      const claims = jwtDecode<TokenClaims>(token);
+      res = claims && typeof claims === 'object' ? { kind: 'ok', claims } : { kind: 'malformed' };
+    } catch {
+      res = { kind: 'malformed' };
+    }
+    if (cache.size > 1000) cache.clear(); // bounded: a client minting tokens cannot grow it
+    cache.set(token, res);
+  }
+  if (res.kind === 'ok' && typeof res.claims.exp === 'number' && res.claims.exp * 1000 < now) {
+    return { kind: 'expired', claims: res.claims };
+  }
+  return res;
+}
+
+/** The claims a journal shows in place of the token (never the token itself). */
+export function claimsOf(authorization: string | string[] | undefined): TokenClaims | string | undefined {
+  const r = readBearer(authorization);
+  if (r.kind === 'ok' || r.kind === 'expired') return r.claims;
+  if (r.kind === 'malformed') return '<malformed token>';
+  return authorization === undefined ? undefined : '<redacted>';
+}

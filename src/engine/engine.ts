@@ -1,0 +1,212 @@
+// The request pipeline, top to bottom: match → auth → content negotiation → session state →
+// outage → throttle → faults → response (sequence, collection, operation) → latency.
+// Plain data in (GraphRequest), plain data out (Decision); no Fastify here.
+import { errorDecision, respond } from '../graph/respond.js';
+import type { CompiledRoute, CompiledScenario } from '../scenario/compiled.js';
+import { readBearer } from './auth.js';
+import { pickFault } from './faults.js';
+import { latencyMs } from './latency.js';
+import { RouteTable } from './route-table.js';
+import { type SessionState, SessionStore } from './sessions.js';
+import type { Decision, GraphRequest } from './types.js';
+
+const VERSIONS = new Set(['v1.0', 'beta']);
+
+export interface EngineOptions {
+  maxSessions?: number;
+}
+
+export class MockEngine {
+  /** loaded scenarios, in load order */
+  private list: CompiledScenario[] = [];
+  private table = new RouteTable([]);
+  readonly sessions: SessionStore;
+
+  constructor(opts: EngineOptions = {}) {
+    this.sessions = new SessionStore(opts.maxSessions);
+  }
+
+  get scenarios(): readonly CompiledScenario[] {
+    return this.list;
+  }
+
+  /** Adds scenarios; one with the name of a loaded scenario replaces it (and starts its state afresh). */
+  load(scenarios: readonly CompiledScenario[]): void {
+    const names = new Set(scenarios.map((s) => s.name));
+    for (const n of names) this.sessions.forgetScenario(n);
+    this.list = [...this.list.filter((s) => !names.has(s.name)), ...scenarios];
+    this.rebuild();
+  }
+
+  unload(name: string): boolean {
+    const before = this.list.length;
+    this.list = this.list.filter((s) => s.name !== name);
+    this.sessions.forgetScenario(name);
+    this.rebuild();
+    return this.list.length !== before;
+  }
+
+  route(id: string): CompiledRoute | undefined {
+    for (const s of this.list) {
+      const r = s.routes.find((x) => x.id === id || x.key === id);
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  private rebuild(): void {
+    // newest scenario first: a scenario loaded at runtime overrides the built-in routes it shadows
+    this.table = new RouteTable([...this.list].reverse());
+  }
+
+  handle(req: GraphRequest): Decision {
+    const match = this.table.find(req.method, req.path);
+    if (!match) return this.unmatched(req);
+
+    const version = match.params.version;
+    if (version !== undefined && !VERSIONS.has(version)) return this.unmatched(req);
+    let methodSeen = false;
+    let chosen: CompiledRoute | undefined;
+    const now = Date.now();
+    for (const r of match.entry.routes) {
+      if (r.method !== '*' && r.method !== req.method && !(req.method === 'HEAD' && r.method === 'GET'))
+        continue;
+      methodSeen = true;
+      if (
+        r.when &&
+        !r.when({
+          headers: req.headers,
+          query: req.query,
+          body: req.body,
+          elapsedMs: now - r.scenario.loadedAt,
+        })
+      ) {
+        continue;
+      }
+      chosen = r;
+      break;
+    }
+    if (!chosen) {
+      if (!methodSeen) return errorDecision(405, req, { routeId: null, scenario: null, unmatched: true });
+      return this.unmatched(req);
+    }
+    return this.answer(chosen, req, now);
+  }
+
+  private answer(route: CompiledRoute, req: GraphRequest, now: number): Decision {
+    const scenario = route.scenario;
+    const ctx = { routeId: route.id, scenario: scenario.name, workload: route.workload };
+
+    if (scenario.auth !== 'off') {
+      const bearer = readBearer(req.headers.authorization, now);
+      if (bearer.kind === 'none' && scenario.auth === 'required') {
+        return errorDecision(401, req, ctx);
+      }
+      if (bearer.kind === 'malformed') {
+        return errorDecision(401, req, {
+          ...ctx,
+          error: {
+            code: 'InvalidAuthenticationToken',
+            message: 'CompactToken parsing failed with error code: 80049217',
+          },
+        });
+      }
+      if (bearer.kind === 'expired') {
+        return errorDecision(401, req, {
+          ...ctx,
+          error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired.' },
+        });
+      }
+    }
+
+    if (!acceptsJson(req.headers.accept) && !route.acceptsBinary) {
+      return errorDecision(406, req, ctx);
+    }
+    if (Buffer.isBuffer(req.body) && req.body.length > 0 && !route.acceptsBinary) {
+      return errorDecision(415, req, ctx);
+    }
+
+    const session = this.sessions.get(scenario, req.session);
+    const delay = latencyMs(route.latency ?? scenario.latency, session.rng);
+
+    const fault = pickFault(route.faults, session.rng) ?? pickFault(scenario.faults, session.rng);
+    if (fault) {
+      if (fault.transport) {
+        const d = respond(route.responses[0] ?? okResponse, req, {
+          ...ctx,
+          delayMs: delay,
+          fault: fault.transport,
+        });
+        d.transport = fault.transport;
+        return d;
+      }
+      const status = fault.status ?? 500;
+      return errorDecision(status, req, {
+        ...ctx,
+        error: fault.error,
+        retryAfter: fault.retryAfter ?? (status === 429 ? 10 : status === 503 ? 5 : undefined),
+        extraHeaders: fault.headers ? stringHeaders(fault.headers) : undefined,
+        fault: `status:${status}`,
+        delayMs: delay,
+      });
+    }
+
+    const resp = pickResponse(route, session);
+    if (!resp) return errorDecision(501, req, { ...ctx, fault: 'not-implemented' });
+    return respond(resp, req, { ...ctx, delayMs: delay });
+  }
+
+  /** No route: Graph's 400 "Resource not found for the segment" when the first segment is unknown, else 404. */
+  private unmatched(req: GraphRequest): Decision {
+    const segs = req.path.split('/');
+    const ctx = { routeId: null, scenario: null, unmatched: true };
+    const seg = segs[2];
+    if (
+      VERSIONS.has(segs[1] ?? '') &&
+      seg &&
+      !this.table.segments.has(seg) &&
+      !this.table.segments.has('*')
+    ) {
+      let name = seg;
+      try {
+        name = decodeURIComponent(seg);
+      } catch {}
+      return errorDecision(400, req, {
+        ...ctx,
+        error: { code: 'BadRequest', message: `Resource not found for the segment '${name.slice(0, 200)}'.` },
+      });
+    }
+    return errorDecision(404, req, { ...ctx, workload: 'directory' });
+  }
+}
+
+const okResponse = { status: 200, headers: {}, body: Buffer.from('{}') };
+
+/** A sequence serves item n to call n; the last repeats, or with loop: true the list cycles. */
+function pickResponse(route: CompiledRoute, session: SessionState) {
+  const list = route.responses;
+  if (list.length === 0) return undefined;
+  if (list.length === 1) return list[0];
+  const n = session.seq.get(route.key) ?? 0;
+  session.seq.set(route.key, n + 1);
+  return list[route.loop ? n % list.length : Math.min(n, list.length - 1)];
+}
+
+/** Graph answers JSON; an Accept that excludes it gets 406. */
+function acceptsJson(accept: string | string[] | undefined): boolean {
+  if (accept === undefined) return true;
+  const v = Array.isArray(accept) ? accept.join(',') : accept;
+  if (v.trim() === '') return true;
+  for (const part of v.split(',')) {
+    const type = part.split(';')[0]!.trim().toLowerCase();
+    if (type === '*/*' || type === 'application/*' || type === 'application/json' || type === '*')
+      return true;
+  }
+  return false;
+}
+
+function stringHeaders(h: Record<string, string | number | boolean>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = String(v);
+  return out;
+}

@@ -1,0 +1,43 @@
+// The engine's boundary: a plain request in, a plain decision out. Only server.ts (and $batch) turn
+// these into HTTP, so the same engine answers top-level requests and batch sub-requests.
+export type TransportFault = 'reset' | 'empty' | 'malformed-chunk' | 'truncate' | 'hang';
+
+export interface GraphRequest {
+  method: string;
+  /** path and query as the client sent them (after the doubled-URL repair) */
+  url: string;
+  /** the raw (still percent-encoded) path, without the query */
+  path: string;
+  query: Readonly<Record<string, string | string[] | undefined>>;
+  /** lower-case names, as Node gives them */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** parsed JSON, a Buffer for other content types, or undefined */
+  body: unknown;
+  ip: string;
+  /** scheme://host[:port] the client used; Location and nextLink are built on it */
+  origin: string;
+  /** x-mock-session value; '' is the default session */
+  session: string;
+  /** set on $batch sub-requests: the outer request's id */
+  batchId?: string;
+}
+
+export interface Decision {
+  status: number;
+  /** constant headers shared between responses: never mutate */
+  headers: Readonly<Record<string, string>>;
+  /** per-response headers (Retry-After computed, Location, RateLimit-*) */
+  extraHeaders?: Record<string, string>;
+  requestId: string;
+  clientRequestId: string;
+  body?: Buffer;
+  transport?: TransportFault;
+  /** wait this long before answering (latency injection) */
+  delayMs: number;
+  routeId: string | null;
+  scenario: string | null;
+  /** what the engine injected: 'reset', 'status:500', 'throttle:spo-app', 'outage', … */
+  fault?: string;
+  /** no route matched: the journal keeps these apart */
+  unmatched?: boolean;
+}

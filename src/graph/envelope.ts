@@ -1,0 +1,101 @@
+// The Graph error envelope: {"error":{"code","message",[target],[details],"innerError":{…}}}.
+// Compiled once per scripted response into string pieces with holes for the per-request values, so
+// the hot path only concatenates (no object building, no JSON.stringify of the whole body).
+import type { ErrorOverrideSpec, WorkloadName } from '../scenario/schema.js';
+import { defaultErrorText } from './status-codes.js';
+
+/** Values that differ per request; `resourceId` fills `{id}` in messages such as Request_ResourceNotFound. */
+export interface EnvelopeValues {
+  date: string;
+  requestId: string;
+  clientRequestId: string;
+  resourceId: string;
+}
+
+type Hole = 'date' | 'requestId' | 'clientRequestId' | 'resourceId';
+type Piece = string | { hole: Hole };
+
+export interface CompiledEnvelope {
+  readonly pieces: readonly Piece[];
+  /** false when the scripted innerError replaces or drops the default one (no request-id in the body). */
+  readonly carriesRequestId: boolean;
+  /** a request-id pinned by the scenario, which the header must then repeat */
+  readonly fixedRequestId?: string;
+}
+
+const json = JSON.stringify;
+
+/** Splits a JSON string literal at `{id}` so the resource id can be filled in per request. */
+function withIdHole(message: string): Piece[] {
+  if (!message.includes('{id}')) return [json(message)];
+  const out: Piece[] = [];
+  const parts = json(message).split('{id}');
+  parts.forEach((part, i) => {
+    if (i > 0) out.push({ hole: 'resourceId' });
+    out.push(part);
+  });
+  return out;
+}
+
+export function compileEnvelope(
+  status: number,
+  workload: WorkloadName,
+  override: ErrorOverrideSpec | undefined,
+): CompiledEnvelope {
+  const text = defaultErrorText(status, workload);
+  const o = override ?? {};
+  const pieces: Piece[] = [`{"error":{"code":${json(o.code ?? text.code)},"message":`];
+  pieces.push(...withIdHole(o.message ?? text.message));
+  if (o.target !== undefined) pieces.push(`,"target":${json(o.target)}`);
+  if (o.details !== undefined) pieces.push(`,"details":${json(o.details)}`);
+
+  if (o.innererror !== undefined) {
+    pieces.push(`,"innererror":${json(o.innererror)}}}`);
+    return { pieces: merge(pieces), carriesRequestId: false };
+  }
+  if (o.innerError === null) {
+    pieces.push('}}');
+    return { pieces: merge(pieces), carriesRequestId: false };
+  }
+  // Scripted members first (Graph puts nested `code`/`innerError` before the correlation members),
+  // then date, request-id, client-request-id unless the scenario pinned them.
+  const inner = { ...(o.innerError ?? {}) } as Record<string, unknown>;
+  const fixed = (k: string) => (k in inner ? json(inner[k]) : undefined);
+  const date = fixed('date');
+  const rid = fixed('request-id');
+  const crid = fixed('client-request-id');
+  delete inner.date;
+  delete inner['request-id'];
+  delete inner['client-request-id'];
+  pieces.push(',"innerError":{');
+  for (const [k, v] of Object.entries(inner)) pieces.push(`${json(k)}:${json(v)},`);
+  pieces.push('"date":', date ?? { hole: 'date' }, ',"request-id":', rid ?? { hole: 'requestId' });
+  pieces.push(',"client-request-id":', crid ?? { hole: 'clientRequestId' }, '}}}');
+  const pinned = o.innerError?.['request-id'];
+  return {
+    pieces: merge(pieces),
+    carriesRequestId: true,
+    fixedRequestId: typeof pinned === 'string' ? pinned : undefined,
+  };
+}
+
+/** Joins adjacent constant pieces so rendering touches as few strings as possible. */
+function merge(pieces: Piece[]): Piece[] {
+  const out: Piece[] = [];
+  for (const p of pieces) {
+    const last = out[out.length - 1];
+    if (typeof p === 'string' && typeof last === 'string') out[out.length - 1] = last + p;
+    else out.push(p);
+  }
+  return out;
+}
+
+export function renderEnvelope(env: CompiledEnvelope, v: EnvelopeValues): string {
+  let s = '';
+  for (const p of env.pieces) {
+    if (typeof p === 'string') s += p;
+    else if (p.hole === 'resourceId') s += json(v.resourceId).slice(1, -1);
+    else s += `"${v[p.hole]}"`;
+  }
+  return s;
+}

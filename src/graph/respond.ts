@@ -1,0 +1,104 @@
+// CompiledResponse + request → Decision: fills in the per-response parts (request-id, client-request-id,
+// the envelope's date and ids, absolute Location) around the constant ones compiled at load time.
+import { randomUUID } from 'node:crypto';
+import type { Decision, GraphRequest } from '../engine/types.js';
+import type { CompiledResponse } from '../scenario/compiled.js';
+import type { ErrorOverrideSpec, WorkloadName } from '../scenario/schema.js';
+import { type CompiledEnvelope, compileEnvelope, renderEnvelope } from './envelope.js';
+import { baseHeaders, clientRequestId, graphDate } from './headers.js';
+
+export interface RespondContext {
+  routeId: string | null;
+  scenario: string | null;
+  fault?: string;
+  unmatched?: boolean;
+  delayMs?: number;
+  extraHeaders?: Record<string, string>;
+}
+
+/** The last path segment, decoded: what Graph names in "Resource '…' does not exist". */
+export function resourceIdOf(path: string): string {
+  const seg = path.slice(path.lastIndexOf('/') + 1);
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg;
+  }
+}
+
+export function respond(resp: CompiledResponse, req: GraphRequest, ctx: RespondContext): Decision {
+  const requestId = resp.envelope?.fixedRequestId ?? randomUUID();
+  const crid = clientRequestId(req.headers['client-request-id'], requestId);
+  let body: Buffer | undefined = resp.body;
+  if (resp.envelope) {
+    // a Buffer: Fastify then leaves Content-Type exactly `application/json` (SDKs compare it exactly)
+    body = Buffer.from(
+      renderEnvelope(resp.envelope, {
+        date: graphDate(),
+        requestId,
+        clientRequestId: crid,
+        resourceId: resourceIdOf(req.path),
+      }),
+    );
+  }
+  let extra = ctx.extraHeaders;
+  const location =
+    resp.location ?? (resp.status === 201 || resp.status === 202 ? defaultLocation(resp, req) : undefined);
+  if (location !== undefined) {
+    extra = { ...extra, location: absolute(location, req.origin) };
+  }
+  return {
+    status: resp.status,
+    headers: resp.headers,
+    extraHeaders: extra,
+    requestId,
+    clientRequestId: crid,
+    body,
+    delayMs: ctx.delayMs ?? 0,
+    routeId: ctx.routeId,
+    scenario: ctx.scenario,
+    fault: ctx.fault,
+    unmatched: ctx.unmatched,
+  };
+}
+
+/** 201 points at the created entity (request URL + the body's id), 202 at the request URL. */
+function defaultLocation(resp: CompiledResponse, req: GraphRequest): string {
+  const path = req.url.split('?')[0]!;
+  if (resp.status === 201 && resp.body) {
+    const m = /"id":"([^"\\]{1,200})"/.exec(resp.body.toString('utf8'));
+    if (m) return `${path.replace(/\/$/, '')}/${encodeURIComponent(m[1]!)}`;
+  }
+  return path;
+}
+
+function absolute(location: string, origin: string): string {
+  return /^https?:\/\//i.test(location)
+    ? location
+    : origin + (location.startsWith('/') ? '' : '/') + location;
+}
+
+// Request-driven errors (401, 404, 405, 406, 415, …) reuse compiled envelopes: same status, workload
+// and text give the same pieces.
+const envelopes = new Map<string, { resp: CompiledResponse }>();
+
+export interface ErrorOptions extends RespondContext {
+  workload?: WorkloadName;
+  error?: ErrorOverrideSpec;
+  retryAfter?: number;
+}
+
+export function errorDecision(status: number, req: GraphRequest, opts: ErrorOptions): Decision {
+  const workload = opts.workload ?? 'generic';
+  const key = `${status}|${workload}|${opts.error ? JSON.stringify(opts.error) : ''}|${opts.retryAfter ?? ''}`;
+  let cached = envelopes.get(key);
+  if (!cached) {
+    const envelope: CompiledEnvelope = compileEnvelope(status, workload, opts.error);
+    const headers = baseHeaders(status, true);
+    if (opts.retryAfter !== undefined) headers['retry-after'] = String(opts.retryAfter);
+    cached = { resp: { status, headers, envelope, retryAfter: opts.retryAfter } };
+    if (envelopes.size > 500) envelopes.clear();
+    envelopes.set(key, cached);
+  }
+  return respond(cached.resp, req, opts);
+}

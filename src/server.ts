@@ -1,0 +1,246 @@
+// The only file that touches Fastify for mocked traffic: turns each HTTP request into a GraphRequest,
+// asks the engine, and writes the Decision (or the transport fault) back. Fastify's own errors
+// (bad JSON, body too large, bad URL encoding, unknown content type) become Graph envelopes here.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { Logger } from 'pino';
+import { adminRoutes } from './admin/routes.js';
+import { MockEngine } from './engine/engine.js';
+import { sessionId } from './engine/sessions.js';
+import type { Decision, GraphRequest } from './engine/types.js';
+import { errorDecision } from './graph/respond.js';
+import type { ErrorOverrideSpec } from './scenario/schema.js';
+import type { TlsMaterial } from './tls.js';
+
+export interface ServerOptions {
+  engine?: MockEngine;
+  logger?: Logger | false;
+  tls?: TlsMaterial;
+  /** largest request body in bytes (Graph accepts 4 MB JSON payloads) */
+  bodyLimit?: number;
+}
+
+/** Called once a mocked request has been answered: the journal, report and logs listen here. */
+export type DecisionObserver = (req: GraphRequest, d: Decision, durationMs: number) => void;
+
+export interface MockServerContext {
+  app: FastifyInstance;
+  engine: MockEngine;
+  observers: DecisionObserver[];
+  tls?: TlsMaterial;
+}
+
+export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+
+/** Fastify error codes → the Graph answer the real service gives for the same mistake. */
+const FASTIFY_ERRORS: Record<string, { status: number; error?: ErrorOverrideSpec }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, error: invalidJson() },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, error: invalidJson() },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413 },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415 },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400 },
+  FST_ERR_CTP_INVALID_TYPE: { status: 415 },
+  FST_ERR_BAD_URL: { status: 400, error: { code: 'BadRequest', message: 'The request URI is not valid.' } },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400 },
+};
+
+function invalidJson(): ErrorOverrideSpec {
+  return {
+    code: 'BadRequest',
+    message:
+      'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+  };
+}
+
+export function buildServer(opts: ServerOptions = {}): MockServerContext {
+  const engine = opts.engine ?? new MockEngine();
+  const observers: DecisionObserver[] = [];
+  const app = Fastify({
+    loggerInstance: opts.logger === false || opts.logger === undefined ? undefined : opts.logger,
+    logger: opts.logger === false || opts.logger === undefined ? false : undefined,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // slow or silent clients cannot hold sockets forever
+    requestTimeout: 30_000,
+    connectionTimeout: 0,
+    keepAliveTimeout: 5_000,
+    forceCloseConnections: true,
+    return503OnClosing: false,
+    https: opts.tls ? { key: opts.tls.key, cert: opts.tls.cert } : null,
+    routerOptions: { maxParamLength: 1000 },
+    frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      sendDecision(reply, fastifyErrorDecision(err, request), observers, request);
+    },
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  // JSON is parsed by Fastify's parser (secure-json-parse: __proto__ keys refused); every other
+  // content type arrives as a Buffer and the engine decides (415 unless the route takes files).
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    sendDecision(reply, fastifyErrorDecision(err, request), observers, request);
+  });
+
+  app.register(adminRoutes, { prefix: '/__admin', engine, tls: opts.tls });
+
+  app.all('*', (request, reply) => {
+    const req = toGraphRequest(request);
+    const d = engine.handle(req);
+    return sendDecision(reply, d, observers, request, req);
+  });
+
+  return { app, engine, observers, tls: opts.tls };
+}
+
+function fastifyErrorDecision(err: FastifyError, request: FastifyRequest): Decision {
+  const known = err.code ? FASTIFY_ERRORS[err.code] : undefined;
+  let status = known?.status ?? err.statusCode ?? 500;
+  if (status < 400 || status > 599) status = 500;
+  if (status >= 500) {
+    // an error we did not anticipate: log it, but never show its stack to the client
+    request.log.error({ err }, 'unexpected error');
+  }
+  return errorDecision(status, toGraphRequest(request), {
+    routeId: null,
+    scenario: null,
+    error: known?.error,
+  });
+}
+
+const DOUBLED = /^\/(?:v1\.0|beta)\/https?:\/\/?[^/]+(\/.*)?$/i;
+
+/**
+ * Request → GraphRequest. Repairs the doubled URL the Graph JS SDK builds when it follows an
+ * @odata.nextLink over plain http (/v1.0/http://host:port/v1.0/users?…): the mock reads it as the
+ * URL it meant, and never fetches it.
+ */
+export function toGraphRequest(request: FastifyRequest): GraphRequest {
+  let url = request.raw.url ?? '/';
+  const doubled = DOUBLED.exec(url);
+  if (doubled) url = doubled[1] ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const headers = request.headers;
+  const proto = (request.raw.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return {
+    method: request.method,
+    url,
+    path,
+    query: doubled ? parseQuery(url.slice(q + 1), q) : (request.query as Record<string, string>),
+    headers,
+    body: request.body,
+    ip: request.ip,
+    origin: `${proto}://${validHost(headers.host, request.raw)}`,
+    session: sessionId(headers['x-mock-session']),
+  };
+}
+
+function parseQuery(qs: string, q: number): Record<string, string | string[]> {
+  if (q === -1) return {};
+  const out: Record<string, string | string[]> = Object.create(null);
+  for (const [k, v] of new URLSearchParams(qs)) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+/** Host header if it is a plain host[:port], else the address the socket is bound to. */
+function validHost(host: string | undefined, raw: IncomingMessage): string {
+  if (
+    host &&
+    host.length <= 255 &&
+    /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/.test(host)
+  ) {
+    return host;
+  }
+  const a = raw.socket.localAddress ?? '127.0.0.1';
+  const addr = a.includes(':') ? `[${a}]` : a;
+  return `${addr}:${raw.socket.localPort}`;
+}
+
+export function sendDecision(
+  reply: FastifyReply,
+  d: Decision,
+  observers: readonly DecisionObserver[],
+  request: FastifyRequest,
+  req?: GraphRequest,
+): FastifyReply | Promise<FastifyReply | undefined> {
+  if (d.delayMs > 0 || d.transport) return sendLater(reply, d, observers, request, req);
+  writeHeaders(reply, d);
+  if (observers.length) notify(observers, req ?? toGraphRequest(request), d, reply);
+  return reply.send(d.body);
+}
+
+async function sendLater(
+  reply: FastifyReply,
+  d: Decision,
+  observers: readonly DecisionObserver[],
+  request: FastifyRequest,
+  req?: GraphRequest,
+): Promise<FastifyReply | undefined> {
+  if (d.delayMs > 0) await sleep(d.delayMs);
+  if (observers.length) notify(observers, req ?? toGraphRequest(request), d, reply);
+  if (d.transport) {
+    reply.hijack();
+    writeTransportFault(reply.raw, d);
+    return undefined;
+  }
+  writeHeaders(reply, d);
+  return reply.send(d.body);
+}
+
+function writeHeaders(reply: FastifyReply, d: Decision): void {
+  reply.code(d.status);
+  reply.headers(d.headers);
+  reply.header('request-id', d.requestId);
+  reply.header('client-request-id', d.clientRequestId);
+  if (d.extraHeaders) reply.headers(d.extraHeaders);
+}
+
+function notify(observers: readonly DecisionObserver[], req: GraphRequest, d: Decision, reply: FastifyReply) {
+  const ms = reply.elapsedTime;
+  for (const o of observers) o(req, d, ms);
+}
+
+/** The closed list of transport faults, rendered straight onto the socket (DESIGN §3). */
+export function writeTransportFault(res: ServerResponse, d: Decision): void {
+  const socket = res.socket;
+  if (!socket) return;
+  switch (d.transport) {
+    case 'reset':
+      socket.resetAndDestroy();
+      return;
+    case 'empty':
+      socket.destroy();
+      return;
+    case 'hang':
+      // never answer; the socket is closed when the server stops (forceCloseConnections)
+      return;
+    case 'malformed-chunk': {
+      res.writeHead(d.status, { ...d.headers, 'request-id': d.requestId, 'transfer-encoding': 'chunked' });
+      res.flushHeaders();
+      socket.write('zz\r\nthis is not a chunk\r\n');
+      socket.destroy();
+      return;
+    }
+    case 'truncate': {
+      const full = d.body ?? Buffer.from('{"value":[]}');
+      res.writeHead(d.status, {
+        ...d.headers,
+        'request-id': d.requestId,
+        'client-request-id': d.clientRequestId,
+        'content-length': String(full.length),
+      });
+      res.write(full.subarray(0, Math.max(1, Math.floor(full.length / 2))), () => socket.destroy());
+      return;
+    }
+  }
+}
