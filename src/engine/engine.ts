@@ -129,6 +129,8 @@ export class MockEngine {
     const session = this.sessions.get(scenario, req.session);
     const delay = latencyMs(route.latency ?? scenario.latency, session.rng);
 
+    // [outages & throttles: engine/outage.ts, engine/throttle/ — issue 4]
+
     const fault = pickFault(route.faults, session.rng) ?? pickFault(scenario.faults, session.rng);
     if (fault) {
       if (fault.transport) {
@@ -151,6 +153,7 @@ export class MockEngine {
       });
     }
 
+    // [collection and operation routes: issue 5]
     const resp = pickResponse(route, session);
     if (!resp) return errorDecision(501, req, { ...ctx, fault: 'not-implemented' });
     return respond(resp, req, { ...ctx, delayMs: delay });

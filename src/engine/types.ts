@@ -40,4 +40,6 @@ export interface Decision {
   fault?: string;
   /** no route matched: the journal keeps these apart */
   unmatched?: boolean;
+  /** a $batch answer carries its items' requests and decisions, so each is journaled (with batchId) */
+  subRequests?: Array<{ req: GraphRequest; decision: Decision }>;
 }
