@@ -94,7 +94,10 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
     const req = toGraphRequest(request);
     const d = engine.handle(req);
     return sendDecision(reply, d, observers, request, req);
-  });
+  };
+  app.all('*', mocked);
+  // methods `all` does not register (PROPFIND, SEARCH, …) reach the engine too: Graph's 405/404, not Fastify's
+  app.setNotFoundHandler(mocked);
 
   return { app, engine, observers, tls: opts.tls };
 }

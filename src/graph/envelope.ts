@@ -59,7 +59,9 @@ export function compileEnvelope(
   }
   // Scripted members first (Graph puts nested `code`/`innerError` before the correlation members),
   // then date, request-id, client-request-id unless the scenario pinned them.
-  const inner = { ...(o.innerError ?? {}) } as Record<string, unknown>;
+  // the workload's nested members belong to its own code: a scripted code drops them
+  const defaults = o.code === undefined ? text.innerError : undefined;
+  const inner = { ...defaults, ...(o.innerError ?? {}) } as Record<string, unknown>;
   const fixed = (k: string) => (k in inner ? json(inner[k]) : undefined);
   const date = fixed('date');
   const rid = fixed('request-id');

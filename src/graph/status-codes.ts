@@ -7,6 +7,8 @@ import type { WorkloadName } from '../scenario/schema.js';
 export interface ErrorText {
   readonly code: string;
   readonly message: string;
+  /** service-specific members real Graph nests in innerError (before date and the ids) */
+  readonly innerError?: Readonly<Record<string, unknown>>;
 }
 
 /** HTTP reason phrases for the statuses Graph documents (used in logs and the SDK-style fallback). */
@@ -49,7 +51,7 @@ const generic: Record<number, ErrorText> = {
   400: { code: 'BadRequest', message: 'Cannot process the request because it is malformed or incorrect.' },
   401: { code: 'InvalidAuthenticationToken', message: 'Access token is empty.' },
   402: { code: 'paymentRequired', message: 'The payment requirements for the API have not been met.' },
-  403: { code: 'accessDenied', message: 'Access is denied to the requested resource.' },
+  403: { code: 'accessDenied', message: "The caller doesn't have permission to perform the action." },
   404: { code: 'itemNotFound', message: 'The resource could not be found.' },
   405: {
     code: 'Request_BadRequest',
@@ -83,7 +85,12 @@ const generic: Record<number, ErrorText> = {
   },
   423: { code: 'resourceLocked', message: 'The resource that is being accessed is locked.' },
   424: { code: 'failedDependency', message: 'The request failed because a request it depends on failed.' },
-  429: { code: 'TooManyRequests', message: 'Please retry again later.' },
+  // throttling.md sample: innerError repeats the status as code/status strings
+  429: {
+    code: 'TooManyRequests',
+    message: 'Please retry again later.',
+    innerError: { code: '429', message: 'Please retry after', status: '429' },
+  },
   431: { code: 'invalidRequest', message: 'The request headers are too large.' },
   500: { code: 'generalException', message: 'An unspecified error has occurred.' },
   501: { code: 'notSupported', message: 'The requested feature isn’t implemented.' },
@@ -91,7 +98,7 @@ const generic: Record<number, ErrorText> = {
   503: {
     code: 'serviceNotAvailable',
     message:
-      'The service is temporarily unavailable for maintenance or is overloaded. Try again after a delay.',
+      'The service is not available. Try the request again after a delay. There may be a Retry-After header.',
   },
   504: {
     code: 'GatewayTimeout',
@@ -117,10 +124,6 @@ const directory: Record<number, ErrorText> = {
     code: 'Directory_ConcurrencyViolation',
     message: 'Another operation is in progress on the object. Retry the request after a short delay.',
   },
-  412: {
-    code: 'Request_BadRequest',
-    message: 'The If-Match header value does not match the current version.',
-  },
 };
 
 // Outlook / Exchange: Error* codes (§2.6, §10).
@@ -128,6 +131,12 @@ const outlook: Record<number, ErrorText> = {
   400: { code: 'ErrorInvalidRequest', message: 'The request is invalid.' },
   403: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' },
   404: { code: 'ErrorItemNotFound', message: 'The specified object was not found in the store.' },
+  // Outlook sync: an expired delta token (§10, errors.md syncStateNotFound)
+  410: {
+    code: 'SyncStateNotFound',
+    message:
+      'The sync state generation is not found. The delta token is expired and data must be synchronized again.',
+  },
   429: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' },
   500: {
     code: 'ErrorInternalServerTransientError',
@@ -141,12 +150,20 @@ const onedrive: Record<number, ErrorText> = {
   403: { code: 'accessDenied', message: "The caller doesn't have permission to perform the action." },
   404: { code: 'itemNotFound', message: 'The resource could not be found.' },
   409: { code: 'nameAlreadyExists', message: 'The specified item name already exists.' },
+  // driveItem delta (§9): 410 + Location, the detailed resync code nested
   410: {
     code: 'resyncRequired',
-    message: 'The delta token is no longer valid, and the app must reset the sync state.',
+    message:
+      "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd. Upload any local changes that the server doesn't know about.",
+    innerError: { code: 'resyncChangesApplyDifferences' },
   },
   423: { code: 'resourceLocked', message: 'The resource you are attempting to access is locked.' },
-  429: { code: 'activityLimitReached', message: 'The request has been throttled' },
+  // the real OneDrive/SharePoint 429 (§3.1): throttledRequest → quota nested
+  429: {
+    code: 'activityLimitReached',
+    message: 'The request has been throttled',
+    innerError: { code: 'throttledRequest', innerError: { code: 'quota' } },
+  },
   503: {
     code: 'serviceNotAvailable',
     message: 'The service is not available. Try the request again after a delay.',

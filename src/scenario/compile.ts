@@ -114,13 +114,19 @@ export function compileScenario(spec: ScenarioFile, opts: CompileOptions): Compi
   };
 
   const probe = FindMyWay({ defaultRoute: () => {} });
-  const ids = new Set<string>();
+  const ids = new Map<string, number>();
   spec.routes.forEach((r, i) => {
     const at = ['routes', i];
     const method = (r.method ?? 'GET').toUpperCase();
     const id = r.id ?? `${method === '*' ? 'ANY' : method} ${r.path}`;
-    if (ids.has(id)) problem([...at, 'id'], `duplicate route id '${id}'`);
-    ids.add(id);
+    const firstAt = ids.get(id);
+    if (firstAt !== undefined) {
+      const { line } = opts.locate(['routes', firstAt]);
+      problem(
+        [...at, r.id === undefined ? 'path' : 'id'],
+        `duplicate route id '${id}' (first used at line ${line})`,
+      );
+    } else ids.set(id, i);
 
     try {
       probe.on(method === '*' ? [...METHODS] : (method as 'GET'), r.path, () => {});

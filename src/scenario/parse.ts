@@ -3,6 +3,7 @@
 // translates between the two (ajv's JSON pointers → yaml nodes → line/col).
 import { Ajv, type ErrorObject } from 'ajv';
 import {
+  CST,
   type Document,
   isMap,
   isNode,
@@ -10,6 +11,7 @@ import {
   isScalar,
   isSeq,
   LineCounter,
+  Parser,
   parseAllDocuments,
   visit,
 } from 'yaml';
@@ -40,7 +42,8 @@ export const LIMITS = {
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+// verbose: errors carry the failing schema and data, so messages can list allowed fields and say what was found
+const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true });
 const validate = ajv.compile<ScenarioFile>(Scenario);
 
 export function parseScenarioText(text: string, file: string): ParseResult {
@@ -63,7 +66,13 @@ export function parseScenarioText(text: string, file: string): ParseResult {
   const doc = list[0]!;
   const issues: ScenarioIssue[] = [];
   for (const e of [...doc.errors, ...doc.warnings.filter((w) => w.code === 'DUPLICATE_KEY')]) {
-    issues.push(issue(e.pos[0], e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')));
+    const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const opened = unclosedAt(text, message, e.pos[0]);
+    issues.push(
+      opened === undefined
+        ? issue(e.pos[0], message)
+        : issue(opened, `${message} (the one opened here is never closed)`),
+    );
   }
   if (issues.length) return { ok: false, issues };
 
@@ -99,6 +108,31 @@ export function parseScenarioText(text: string, file: string): ParseResult {
     return { ok: false, issues: dedupe(issues) };
   }
   return { ok: true, value, locate };
+}
+
+/**
+ * yaml reports an unclosed `{`, `[` or quote where the input ends; the person needs the place where
+ * it was opened. Finds the last unclosed flow collection or quoted scalar before the error.
+ */
+function unclosedAt(text: string, message: string, errorOffset: number): number | undefined {
+  const flow = /end with a ([}\]])/.exec(message)?.[1];
+  const quote = /Missing closing (['"])?quote/.test(message);
+  if (!flow && !quote) return undefined;
+  let found: number | undefined;
+  for (const token of new Parser().parse(text)) {
+    if (token.type !== 'document') continue;
+    CST.visit(token, (item) => {
+      for (const n of [item.key, item.value]) {
+        if (!n || n.offset > errorOffset) continue;
+        if (flow && n.type === 'flow-collection' && !n.end.some((t) => t.source === flow)) found = n.offset;
+        if (quote && (n.type === 'double-quoted-scalar' || n.type === 'single-quoted-scalar')) {
+          const q = n.source[0]!;
+          if (n.source.length < 2 || !n.source.endsWith(q)) found = n.offset;
+        }
+      }
+    });
+  }
+  return found;
 }
 
 function fail(file: string, line: number, col: number, message: string): ParseResult {
@@ -184,25 +218,80 @@ function explain(errors: ErrorObject[]): ErrorObject[] {
 const depth = (es: ErrorObject[]) => Math.max(...es.map((e) => e.instancePath.split('/').length));
 
 function describe(e: ErrorObject, path: string[]): string {
-  const where = path.length ? path.join('.') : 'scenario';
+  const where = path.length ? showPath(path) : 'scenario';
+  const schema = e.parentSchema as { description?: string; properties?: object } | undefined;
   switch (e.keyword) {
     case 'additionalProperties': {
-      const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
-      return `unknown field '${e.params.additionalProperty}' in ${where} (expected one of: ${allowed.join(', ')})`;
+      const field = String(e.params.additionalProperty);
+      const allowed = Object.keys(schema?.properties ?? {});
+      const near = closest(field, allowed);
+      return `unknown field '${field}' in ${where}${near ? ` (did you mean '${near}'?)` : ''}; expected one of: ${allowed.join(', ')}`;
     }
     case 'required':
       return `${where}: missing required field '${e.params.missingProperty}'`;
+    case 'type':
+      return `${where}: expected ${article(String(e.params.type))}, got ${shown(e.data)}`;
     case 'anyOf': {
       const options = ((e.schema as Array<{ const?: unknown; type?: string }>) ?? []).map((s) =>
         s.const !== undefined ? JSON.stringify(s.const) : (s.type ?? 'object'),
       );
-      return `${where}: expected one of ${options.join(' | ')}`;
+      return `${where}: expected one of ${options.join(' | ')}, got ${shown(e.data)}`;
     }
     case 'pattern':
-      return `${where}: ${e.message}${(e.parentSchema as { description?: string })?.description ? ` (${(e.parentSchema as { description?: string }).description})` : ''}`;
+      return `${where}: ${shown(e.data)} is not valid${schema?.description ? `: expected ${schema.description}` : ` (must match ${e.params.pattern})`}`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+    case 'minItems':
+    case 'maxItems':
+    case 'maxLength':
+      return `${where}: ${e.message}, got ${shown(e.data)}`;
     default:
       return `${where}: ${e.message}`;
   }
+}
+
+/** routes[0].response.status: how a person would name the place in the file. */
+function showPath(path: string[]): string {
+  return path.reduce((s, p) => (/^\d+$/.test(p) ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
+}
+
+const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
+
+function shown(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  const s = JSON.stringify(v) ?? String(v);
+  return `${typeof v} ${s.length > 60 ? `${s.slice(0, 57)}...` : s}`;
+}
+
+/** The allowed name a typo most likely meant (edit distance ≤ 2), for "did you mean". */
+function closest(word: string, options: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const o of options) {
+    const d = distance(word.toLowerCase(), o.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = o;
+    }
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 function dedupe(issues: ScenarioIssue[]): ScenarioIssue[] {
