@@ -90,7 +90,7 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
 
   app.register(adminRoutes, { prefix: '/__admin', engine, tls: opts.tls });
 
-  app.all('*', (request, reply) => {
+  const mocked = (request: FastifyRequest, reply: FastifyReply) => {
     const req = toGraphRequest(request);
     const d = engine.handle(req);
     return sendDecision(reply, d, observers, request, req);
