@@ -6,8 +6,16 @@ import type { CompiledRoute, CompiledScenario } from '../scenario/compiled.js';
 import { readBearer } from './auth.js';
 import { pickFault } from './faults.js';
 import { latencyMs } from './latency.js';
+import {
+  activeOutage,
+  type ManualOutage,
+  type OutageRequest,
+  OutageSwitch,
+  outageDecision,
+} from './outage.js';
 import { RouteTable } from './route-table.js';
 import { type SessionState, SessionStore } from './sessions.js';
+import { describeThrottles, type ThrottleKeyView, throttleRequest } from './throttle/throttle.js';
 import type { Decision, GraphRequest } from './types.js';
 
 const VERSIONS = new Set(['v1.0', 'beta']);
@@ -21,6 +29,8 @@ export class MockEngine {
   private list: CompiledScenario[] = [];
   private table = new RouteTable([]);
   readonly sessions: SessionStore;
+  /** outages switched on at runtime (admin API): cover every request whose path matches */
+  private readonly manualOutages = new OutageSwitch();
 
   constructor(opts: EngineOptions = {}) {
     this.sessions = new SessionStore(opts.maxSessions);
@@ -59,7 +69,30 @@ export class MockEngine {
     this.table = new RouteTable([...this.list].reverse());
   }
 
+  /** Switches an outage on: every request whose path matches the glob (default all) gets 503 + Retry-After. */
+  startOutage(spec: OutageRequest = {}): ManualOutage {
+    return this.manualOutages.start(spec);
+  }
+
+  /** Switches one outage (by id) or all off; answers how many were on. */
+  stopOutage(id?: string): number {
+    return this.manualOutages.stop(id);
+  }
+
+  get activeOutages(): readonly ManualOutage[] {
+    return this.manualOutages.list;
+  }
+
+  /** Every live limiter key of every scenario and session (GET /__admin/throttles). */
+  throttles(now = Date.now()): ThrottleKeyView[] {
+    return this.list.flatMap((s) => describeThrottles(s.name, this.sessions.sessions(s.name), now));
+  }
+
   handle(req: GraphRequest): Decision {
+    if (this.manualOutages.list.length !== 0) {
+      const o = this.manualOutages.find(req.path);
+      if (o) return outageDecision(o, req, { routeId: null, scenario: null });
+    }
     const match = this.table.find(req.method, req.path);
     if (!match) return this.unmatched(req);
 
@@ -129,12 +162,23 @@ export class MockEngine {
     const session = this.sessions.get(scenario, req.session);
     const delay = latencyMs(route.latency ?? scenario.latency, session.rng);
 
-    // [outages & throttles: engine/outage.ts, engine/throttle/ — issue 4]
+    // outages, then throttles (engine/outage.ts, engine/throttle/); free for routes without them
+    if (scenario.outages.length !== 0) {
+      const o = activeOutage(scenario.outages, req.path, now - scenario.loadedAt);
+      if (o) return outageDecision(o, req, ctx);
+    }
+    let extra: Record<string, string> | undefined; // RateLimit-* of an admitted request
+    if (route.throttle) {
+      const t = throttleRequest(route, route.throttle, req, session, now, ctx);
+      if (t.reject) return t.reject;
+      extra = t.headers;
+    }
 
     const fault = pickFault(route.faults, session.rng) ?? pickFault(scenario.faults, session.rng);
     if (fault) {
       if (fault.transport) {
-        const d = respond(route.responses[0] ?? okResponse, req, {
+        // a truncated or malformed answer starts as the route's success would
+        const d = respond(route.responses.find((r) => r.status < 300) ?? okResponse, req, {
           ...ctx,
           delayMs: delay,
           fault: fault.transport,
@@ -147,7 +191,7 @@ export class MockEngine {
         ...ctx,
         error: fault.error,
         retryAfter: fault.retryAfter ?? (status === 429 ? 10 : status === 503 ? 5 : undefined),
-        extraHeaders: fault.headers ? stringHeaders(fault.headers) : undefined,
+        extraHeaders: fault.headers ? { ...extra, ...stringHeaders(fault.headers) } : extra,
         fault: `status:${status}`,
         delayMs: delay,
       });
@@ -156,7 +200,7 @@ export class MockEngine {
     // [collection and operation routes: issue 5]
     const resp = pickResponse(route, session);
     if (!resp) return errorDecision(501, req, { ...ctx, fault: 'not-implemented' });
-    return respond(resp, req, { ...ctx, delayMs: delay });
+    return respond(resp, req, { ...ctx, delayMs: delay, extraHeaders: extra });
   }
 
   /** No route: Graph's 400 "Resource not found for the segment" when the first segment is unknown, else 404. */

@@ -38,6 +38,8 @@ export interface Decision {
   scenario: string | null;
   /** what the engine injected: 'reset', 'status:500', 'throttle:spo-app', 'outage', … */
   fault?: string;
+  /** a throttled answer: the limiter key the request was counted under ('tenant=…|app=…', 'global') */
+  clientKey?: string;
   /** no route matched: the journal keeps these apart */
   unmatched?: boolean;
   /** a $batch answer carries its items' requests and decisions, so each is journaled (with batchId) */

@@ -1,0 +1,344 @@
+// Limiters through real HTTP: exact token-bucket admission and refill, fixed vs sliding window at a
+// window edge, scope isolation (tenants in unsigned JWTs, x-mock-session), what an exceeded limit sends.
+import { setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
+import type { Decision, GraphRequest } from '../src/engine/types.js';
+import type { ScenarioFile } from '../src/index.js';
+import { getJson, startMock } from './helpers/mock.js';
+
+/** An unsigned JWT (the mock decodes, never verifies). */
+export function jwt(claims: Record<string, unknown>): string {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
+}
+
+function scenario(throttles: ScenarioFile['throttles'], routes: ScenarioFile['routes']): ScenarioFile {
+  return { name: 'throttled', seed: 1, throttles, routes };
+}
+
+const ok = { status: 200, body: { value: [] } };
+
+t.test('token bucket: a burst of exactly `limit`, then one per window/limit', async (t) => {
+  const mock = await startMock(t, {
+    scenarios: [
+      scenario({ tb: { algorithm: 'token-bucket', limit: 5, window: '2s', earlyRetry: 'ignore' } }, [
+        { id: 'items', path: '/v1.0/items', throttle: 'tb', response: ok },
+      ]),
+    ],
+  });
+  const get = () => getJson(`${mock.url}/v1.0/items`);
+  const burst: number[] = [];
+  for (let i = 0; i < 7; i++) burst.push((await get()).status);
+  t.same(burst, [200, 200, 200, 200, 200, 429, 429], 'exactly 5 admitted in the burst');
+
+  // refill: one token per 400 ms
+  await sleep(450);
+  t.same([(await get()).status, (await get()).status], [200, 429], 'one token after ~400 ms');
+  await sleep(850);
+  const after = [(await get()).status, (await get()).status, (await get()).status];
+  t.same(after, [200, 200, 429], 'two tokens after ~800 ms more');
+});
+
+t.test('fixed vs sliding window: the edge where they differ', async (t) => {
+  const limiter = (algorithm: 'fixed-window' | 'sliding-window') => ({
+    algorithm,
+    limit: 3,
+    window: '1s',
+    earlyRetry: 'ignore' as const,
+  });
+  const mock = await startMock(t, {
+    scenarios: [
+      scenario({ fixed: limiter('fixed-window'), sliding: limiter('sliding-window') }, [
+        { id: 'f', path: '/v1.0/fixed', throttle: 'fixed', response: ok },
+        { id: 's', path: '/v1.0/sliding', throttle: 'sliding', response: ok },
+      ]),
+    ],
+  });
+  const run = async (path: string) => {
+    const get = async () => (await getJson(`${mock.url}/v1.0/${path}`)).status;
+    const seen = [await get()]; // t=0: the fixed window starts here
+    await sleep(600);
+    seen.push(await get(), await get()); // t≈600: the limit is used up
+    await sleep(500);
+    // t≈1100: the fixed window has restarted (3 free); the sliding one only dropped the t=0 request
+    seen.push(await get(), await get(), await get());
+    return seen;
+  };
+  const [fixed, sliding] = await Promise.all([run('fixed'), run('sliding')]);
+  t.same(fixed, [200, 200, 200, 200, 200, 200], 'fixed: 6 requests within ~500 ms across the edge');
+  t.same(sliding, [200, 200, 200, 200, 429, 429], 'sliding: never more than 3 in any second');
+});
+
+t.test('scope: tenants from unsigned JWTs and x-mock-session each get their own state', async (t) => {
+  const mock = await startMock(t, {
+    scenarios: [
+      scenario(
+        {
+          perTenant: { algorithm: 'fixed-window', limit: 2, window: '10s', scope: ['tenant'] },
+          perApp: { algorithm: 'fixed-window', limit: 1, window: '10s', scope: ['app'] },
+          global: { algorithm: 'fixed-window', limit: 1, window: '10s' },
+        },
+        [
+          { id: 't', path: '/v1.0/tenant', throttle: 'perTenant', response: ok },
+          { id: 'a', path: '/v1.0/app', throttle: 'perApp', response: ok },
+          { id: 'g', path: '/v1.0/global', throttle: 'global', response: ok },
+        ],
+      ),
+    ],
+  });
+  const as = (claims: Record<string, unknown>) => ({ headers: { authorization: `Bearer ${jwt(claims)}` } });
+  const status = async (path: string, init?: RequestInit) => (await getJson(mock.url + path, init)).status;
+  const a = as({ tid: 'tenant-a', appid: 'app-1' });
+  const b = as({ tid: 'tenant-b', appid: 'app-1' });
+  t.same(
+    [await status('/v1.0/tenant', a), await status('/v1.0/tenant', a), await status('/v1.0/tenant', a)],
+    [200, 200, 429],
+  );
+  t.equal(await status('/v1.0/tenant', b), 200, 'tenant b is not throttled by tenant a');
+  t.equal(await status('/v1.0/tenant', b), 200);
+  t.equal(await status('/v1.0/tenant', b), 429);
+
+  // app: appid (v1 tokens), else azp (v2 tokens)
+  t.equal(await status('/v1.0/app', as({ appid: 'x' })), 200);
+  t.equal(await status('/v1.0/app', as({ azp: 'x' })), 429, 'azp x is the same app as appid x');
+  t.equal(await status('/v1.0/app', as({ azp: 'y' })), 200);
+
+  const session = (id: string) => ({ headers: { 'x-mock-session': id } });
+  t.equal(await status('/v1.0/global', session('s1')), 200);
+  t.equal(await status('/v1.0/global', session('s1')), 429);
+  t.equal(await status('/v1.0/global', session('s2')), 200, 'another session has its own limiter');
+  t.equal(await status('/v1.0/global'), 200, 'and so has the default session');
+  mock.reset({ session: 's1' });
+  t.equal(await status('/v1.0/global', session('s1')), 200, 'a session reset restarts its limiter');
+});
+
+t.test('Retry-After auto: whole seconds until admitted, within 1 s; http-date parses', async (t) => {
+  const mock = await startMock(t, {
+    scenarios: [
+      scenario(
+        {
+          fw: { algorithm: 'fixed-window', limit: 2, window: '2s', earlyRetry: 'ignore' },
+          date: { algorithm: 'token-bucket', limit: 1, window: '2s', retryAfterFormat: 'http-date' },
+        },
+        [
+          { id: 'fw', path: '/v1.0/fw', throttle: 'fw', response: ok },
+          { id: 'date', path: '/v1.0/date', throttle: 'date', response: ok },
+        ],
+      ),
+    ],
+  });
+  const get = (p: string) => getJson(mock.url + p);
+  await get('/v1.0/fw');
+  await get('/v1.0/fw');
+  await sleep(400);
+  const denied = await get('/v1.0/fw');
+  t.equal(denied.status, 429);
+  const retryAfter = Number(denied.headers.get('retry-after'));
+  t.ok(Number.isInteger(retryAfter) && retryAfter >= 1, `whole seconds: ${retryAfter}`);
+  const since = Date.now();
+  while ((await get('/v1.0/fw')).status === 429) await sleep(50);
+  const waited = (Date.now() - since) / 1000;
+  t.ok(
+    retryAfter >= waited && retryAfter - waited < 1,
+    `Retry-After ${retryAfter} vs admitted after ${waited}s`,
+  );
+
+  t.equal((await get('/v1.0/date')).status, 200);
+  const throttled = await get('/v1.0/date');
+  t.equal(throttled.status, 429);
+  const header = throttled.headers.get('retry-after')!;
+  t.match(
+    header,
+    /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/,
+  );
+  const at = Date.parse(header);
+  t.ok(at - Date.now() > 1000 && at - Date.now() <= 3000, `HTTP-date ${header} is 1–3 s ahead`);
+  t.equal(throttled.headers.get('ratelimit-reset'), null, 'no RateLimit headers unless configured');
+});
+
+t.test('RateLimit headers from warnAt, on successes and on the 429 (Reset = Retry-After)', async (t) => {
+  const mock = await startMock(t, {
+    scenarios: [
+      scenario(
+        {
+          spo: { algorithm: 'fixed-window', limit: 10, window: '10s', rateLimitHeaders: { warnAt: 0.8 } },
+          bucket: { algorithm: 'token-bucket', limit: 10, window: '1m', rateLimitHeaders: { warnAt: 0.8 } },
+        },
+        [
+          { id: 'spo', path: '/v1.0/spo', throttle: 'spo', response: ok },
+          { id: 'bucket', path: '/v1.0/bucket', throttle: 'bucket', response: ok },
+        ],
+      ),
+    ],
+  });
+  for (const path of ['/v1.0/spo', '/v1.0/bucket']) {
+    const seen: Array<string | null> = [];
+    for (let i = 1; i <= 11; i++) {
+      const r = await getJson(mock.url + path);
+      t.equal(r.status, i <= 10 ? 200 : 429, `${path} #${i}`);
+      seen.push(r.headers.get('ratelimit-remaining'));
+      if (i >= 8) t.equal(r.headers.get('ratelimit-limit'), '10');
+      if (i === 11) {
+        t.equal(r.headers.get('ratelimit-reset'), r.headers.get('retry-after'), 'Reset = Retry-After');
+      } else if (i >= 8) {
+        const reset = Number(r.headers.get('ratelimit-reset'));
+        t.ok(reset >= 1 && reset <= (path === '/v1.0/spo' ? 10 : 60), `${path} reset ${reset}`);
+      }
+    }
+    t.same(seen, [null, null, null, null, null, null, null, '2', '1', '0', '0'], path);
+  }
+});
+
+t.test('early retry: held to Retry-After, and `extend` restarts the penalty', async (t) => {
+  const limiter = (earlyRetry?: 'extend') => ({
+    algorithm: 'token-bucket' as const,
+    limit: 1,
+    window: '2s',
+    ...(earlyRetry ? { earlyRetry } : {}),
+  });
+  const mock = await startMock(t, {
+    scenarios: [
+      scenario({ hold: limiter(), extend: limiter('extend') }, [
+        { id: 'hold', path: '/v1.0/hold', throttle: 'hold', response: ok },
+        { id: 'extend', path: '/v1.0/extend', throttle: 'extend', response: ok },
+      ]),
+    ],
+  });
+  const faults: Array<{ path: string; fault?: string; key?: string }> = [];
+  mock.context.observers.push((req: GraphRequest, d: Decision) => {
+    faults.push({ path: req.path, fault: d.fault, key: d.clientKey });
+  });
+  const run = async (path: string) => {
+    const get = () => getJson(mock.url + path);
+    const out: Array<[number, string | null]> = [];
+    const add = (r: Awaited<ReturnType<typeof get>>) => out.push([r.status, r.headers.get('retry-after')]);
+    add(await get()); // 200
+    add(await get()); // 429, Retry-After 2
+    await sleep(1000);
+    add(await get()); // early: hold says 1 more second; extend restarts the 2 s
+    await sleep(1200); // past the first Retry-After
+    add(await get());
+    return out;
+  };
+  const [hold, extend] = await Promise.all([run('/v1.0/hold'), run('/v1.0/extend')]);
+  t.same(hold, [
+    [200, null],
+    [429, '2'],
+    [429, '1'],
+    [200, null],
+  ]);
+  t.same(extend, [
+    [200, null],
+    [429, '2'],
+    [429, '2'], // restarted from the early request
+    [429, '2'], // and again: each early retry restarts it
+  ]);
+  const ofExtend = faults.filter((f) => f.path === '/v1.0/extend').map((f) => f.fault);
+  t.same(ofExtend, [
+    undefined,
+    'throttle:extend',
+    'throttle:extend:early-retry',
+    'throttle:extend:early-retry',
+  ]);
+  t.equal(faults.find((f) => f.fault === 'throttle:hold')?.key, 'global', 'the client key is recorded');
+});
+
+t.test('exceeded: configured status and nested error; Graph identity throttle headers', async (t) => {
+  const mock = await startMock(t, {
+    scenarios: [
+      scenario(
+        {
+          spo: {
+            algorithm: 'fixed-window',
+            limit: 1,
+            window: '10s',
+            retryAfter: 7,
+            exceeded: {
+              status: 503,
+              error: {
+                code: 'activityLimitReached',
+                message: 'The request has been throttled',
+                innerError: { code: 'throttledRequest', innerError: { code: 'quota' } },
+              },
+            },
+          },
+          directory: {
+            algorithm: 'fixed-window',
+            limit: 5,
+            window: '10s',
+            scope: ['tenant', 'app'],
+            cost: 2,
+            throttleHeaders: true,
+          },
+        },
+        [
+          { id: 'spo', path: '/v1.0/sites/:id', throttle: 'spo', response: ok },
+          { id: 'users', path: '/v1.0/users', throttle: 'directory', cost: 1, response: ok },
+          { id: 'members', path: '/v1.0/groups/:id/members', throttle: 'directory', response: ok },
+        ],
+      ),
+    ],
+  });
+  await getJson(`${mock.url}/v1.0/sites/root`);
+  const busy = await getJson(`${mock.url}/v1.0/sites/root`, { headers: { 'client-request-id': 'c-1' } });
+  t.equal(busy.status, 503);
+  t.equal(busy.headers.get('retry-after'), '7');
+  t.equal(busy.headers.get('content-type'), 'application/json');
+  t.equal(busy.body.error.code, 'activityLimitReached');
+  t.same(busy.body.error.innerError.innerError, { code: 'quota' });
+  t.equal(busy.body.error.innerError.code, 'throttledRequest');
+  t.equal(busy.body.error.innerError['request-id'], busy.headers.get('request-id'));
+  t.equal(busy.body.error.innerError['client-request-id'], 'c-1');
+
+  const auth = {
+    headers: {
+      authorization: `Bearer ${jwt({ tid: '0785ef7c-2d7a-4542-b048-95bcab406e0b', appid: '9a3d526c-b3c1-4479-ba74-197b5c5751ae' })}`,
+    },
+  };
+  // costs: members 2 (the throttle's), users 1 (the route's override); limit 5
+  const r1 = await getJson(`${mock.url}/v1.0/groups/g/members`, auth); // 2
+  const r2 = await getJson(`${mock.url}/v1.0/groups/g/members`, auth); // 4: 80 %, not above
+  const r3 = await getJson(`${mock.url}/v1.0/users`, auth); // 5: 100 %
+  const r4 = await getJson(`${mock.url}/v1.0/users`, auth); // 6 > 5: throttled
+  t.same([r1.status, r2.status, r3.status, r4.status], [200, 200, 200, 429]);
+  t.equal(r2.headers.get('x-ms-throttle-limit-percentage'), null, 'only above 80 %');
+  t.equal(r3.headers.get('x-ms-throttle-limit-percentage'), '1.0');
+  t.equal(r4.headers.get('x-ms-throttle-limit-percentage'), '1.2');
+  t.equal(
+    r4.headers.get('x-ms-throttle-scope'),
+    'Tenant_Application/Read/9a3d526c-b3c1-4479-ba74-197b5c5751ae/0785ef7c-2d7a-4542-b048-95bcab406e0b',
+  );
+  t.equal(r4.body.error.code, 'TooManyRequests');
+  t.equal(r4.headers.get('retry-after'), '10', 'auto: the rest of the 10 s window');
+});
+
+t.test('idle keys are forgotten: limiter memory stays bounded', async (t) => {
+  const mock = await startMock(t, {
+    scenarios: [
+      scenario({ h: { algorithm: 'fixed-window', limit: 5, window: '1s', scope: ['header:x-client'] } }, [
+        { id: 'h', path: '/v1.0/h', throttle: 'h', response: ok },
+      ]),
+    ],
+  });
+  const send = (prefix: string, n: number) =>
+    Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        getJson(`${mock.url}/v1.0/h`, { headers: { 'x-client': `${prefix}${i}` } }),
+      ),
+    );
+  await send('a', 50);
+  t.equal(mock.context.engine.throttles().length, 50);
+  await sleep(1100);
+  await send('b', 50);
+  const keys = mock.context.engine.throttles();
+  t.equal(keys.length, 50, 'the 50 idle keys were dropped as new ones came');
+  t.ok(keys.every((k) => k.key.startsWith('header:x-client=b')));
+  t.match(keys[0], {
+    scenario: 'throttled',
+    session: '',
+    throttle: 'h',
+    algorithm: 'fixed-window',
+    limit: 5,
+  });
+  t.ok(keys.every((k) => k.used + k.remaining === 5 && k.used <= 1));
+});
