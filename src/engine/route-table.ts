@@ -29,10 +29,13 @@ export class RouteTable {
     this.router = FindMyWay({ maxParamLength: 1000, defaultRoute: () => {} });
     const entries = new Map<string, PathEntry>();
     const add = (path: string, route: CompiledRoute) => {
-      let e = entries.get(path);
+      // one entry per shape: /:a/users/:id and /:b/users/:key are the same path to the router, so a
+      // collection's /{id} and a scripted /users/:userId route share an entry (file order decides)
+      const shape = path.replace(/:[A-Za-z0-9_]+/g, ':');
+      let e = entries.get(shape);
       if (!e) {
         e = { path, routes: [] };
-        entries.set(path, e);
+        entries.set(shape, e);
         try {
           this.router.on([...METHODS], path, () => {}, e);
         } catch {

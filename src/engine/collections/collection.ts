@@ -1,0 +1,460 @@
+// `collection:` routes (DESIGN §3): an OData entity set served from memory. GET lists with paging and
+// query options, GET/PATCH/DELETE by key, POST creates, `/$count` counts, `/delta` tracks changes.
+// State is per scenario × session (session.slots) and starts afresh on reset.
+import { baseHeaders } from '../../graph/headers.js';
+import { compareValues, matches } from '../../graph/odata/filter.js';
+import {
+  badRequestCode,
+  isEventual,
+  isQueryError,
+  parseQuery,
+  type QueryPlan,
+  searchMatches,
+} from '../../graph/odata/query.js';
+import { errorDecision, type RespondContext, respond } from '../../graph/respond.js';
+import type { CompiledResponse, CompiledRoute } from '../../scenario/compiled.js';
+import { parseDuration } from '../../scenario/duration.js';
+import type { ErrorOverrideSpec, WorkloadName } from '../../scenario/schema.js';
+import type { SessionState } from '../sessions.js';
+import type { Decision, GraphRequest } from '../types.js';
+import { builtinItems } from './builtin.js';
+import { CollectionState, type Entity, etagOf, type Stored, seededGuid } from './store.js';
+import { decodeToken, encodeToken } from './tokens.js';
+
+export const DEFAULT_PAGE_SIZE = 100;
+
+interface Ctx extends RespondContext {
+  workload: WorkloadName;
+}
+
+type Target = { kind: 'list' } | { kind: 'count' } | { kind: 'delta' } | { kind: 'item'; key: string };
+
+const OK = baseHeaders(200, true);
+const CREATED = baseHeaders(201, true);
+const NO_CONTENT = baseHeaders(204, false);
+const COUNT_TEXT = { ...baseHeaders(200, true), 'content-type': 'text/plain;charset=utf-8' };
+
+/** Where a request lands relative to the collection route's own path. */
+function targetOf(route: CompiledRoute, path: string): Target | undefined {
+  const base = route.path.split('/').length;
+  const segs = path.split('/');
+  if (segs.length === base) return { kind: 'list' };
+  if (segs.length !== base + 1) return undefined;
+  let last = segs[base]!;
+  try {
+    last = decodeURIComponent(last);
+  } catch {}
+  if (last === '$count') return { kind: 'count' };
+  if (last === 'delta' || last === 'delta()')
+    return route.collection?.delta ? { kind: 'delta' } : { kind: 'item', key: last };
+  // OData key syntax users('id') is accepted too
+  const m = /^\('(.*)'\)$/.exec(last);
+  return { kind: 'item', key: m ? m[1]!.replace(/''/g, "'") : last };
+}
+
+/** The extra paths a collection route serves besides its own (the route table registers them). */
+export function collectionPaths(route: CompiledRoute): string[] {
+  if (!route.collection || route.path.includes('*')) return [];
+  const p = route.path.replace(/\/$/, '');
+  const extra = [`${p}/:__key`, `${p}/$count`];
+  if (route.collection.delta) extra.push(`${p}/delta`);
+  return extra;
+}
+
+/** Methods a collection route answers on a given request path (the engine's 405 check). */
+export function collectionAllows(route: CompiledRoute, path: string, method: string): boolean {
+  const t = targetOf(route, path);
+  if (!t) return false;
+  const m = method === 'HEAD' ? 'GET' : method;
+  if (t.kind === 'list') return m === 'GET' || m === 'POST';
+  if (t.kind === 'item') return m === 'GET' || m === 'PATCH' || m === 'DELETE';
+  return m === 'GET';
+}
+
+export function collectionState(route: CompiledRoute, session: SessionState): CollectionState {
+  const slot = `collection:${route.key}`;
+  let st = session.slots.get(slot) as CollectionState | undefined;
+  if (!st) {
+    const spec = route.collection!;
+    const seed = spec.items ?? (spec.builtin ? builtinItems(spec.builtin) : []);
+    st = new CollectionState(seed, spec.key ?? 'id');
+    session.slots.set(slot, st);
+  }
+  return st;
+}
+
+export function answerCollection(
+  route: CompiledRoute,
+  req: GraphRequest,
+  session: SessionState,
+  ctx: Ctx,
+): Decision {
+  const target = targetOf(route, req.path);
+  if (!target) return errorDecision(404, req, ctx);
+  const spec = route.collection!;
+  const eventual = isEventual(req.headers.consistencylevel);
+  const plan = parseQuery(req.query, {
+    workload: ctx.workload,
+    eventual,
+    unsupported: spec.unsupportedQuery ?? 'reject',
+  });
+  if (isQueryError(plan)) return errorDecision(plan.status, req, { ...ctx, error: plan.error });
+  const st = collectionState(route, session);
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+
+  switch (target.kind) {
+    case 'count': {
+      if (!eventual)
+        return errorDecision(400, req, {
+          ...ctx,
+          error: { code: 'Request_BadRequest', message: '$count is not currently supported.' },
+        });
+      const n = select(st, plan).length;
+      return respond({ status: 200, headers: COUNT_TEXT, body: Buffer.from(String(n)) }, req, ctx);
+    }
+    case 'delta':
+      return answerDelta(route, req, st, plan, ctx);
+    case 'list':
+      if (method === 'POST') return create(route, req, session, st, ctx);
+      return list(route, req, st, plan, ctx);
+    case 'item': {
+      const s = st.get(target.key);
+      if (!s) return errorDecision(404, req, ctx);
+      if (method === 'GET') {
+        const body = {
+          '@odata.context': contextUrl(route, req, plan.select, '/$entity'),
+          ...shape(s, plan.select),
+        };
+        return json(200, body, req, ctx);
+      }
+      if (spec.readOnly) return errorDecision(405, req, ctx);
+      const stale = preconditionFailed(req, s);
+      if (stale) return stale(ctx);
+      if (method === 'DELETE') {
+        st.delete(s);
+        return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
+      }
+      const patch = jsonObject(req.body);
+      if (!patch) return errorDecision(400, req, { ...ctx, error: emptyPayload(ctx.workload) });
+      st.update(s, patch);
+      if (prefers(req, 'return=representation')) {
+        const body = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
+        return json(200, body, req, ctx);
+      }
+      return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
+    }
+  }
+}
+
+function list(
+  route: CompiledRoute,
+  req: GraphRequest,
+  st: CollectionState,
+  plan: QueryPlan,
+  ctx: Ctx,
+): Decision {
+  const all = select(st, plan);
+  let offset = 0;
+  if (plan.skiptoken !== undefined) {
+    const t = decodeToken('s', plan.skiptoken, 1);
+    if (!t) return errorDecision(400, req, { ...ctx, error: badToken(ctx.workload, '$skiptoken') });
+    offset = t[0]!;
+  }
+  const size = pageSize(route, plan);
+  const page = all.slice(offset, offset + size);
+  const body: Entity = { '@odata.context': contextUrl(route, req, plan.select) };
+  if (plan.count && offset === 0) body['@odata.count'] = all.length;
+  if (offset + size < all.length) {
+    body['@odata.nextLink'] = linkWith(
+      req,
+      ['$skiptoken', '$deltatoken'],
+      `$skiptoken=${encodeToken('s', [offset + size])}`,
+    );
+  }
+  body.value = page.map((s) => shape(s, plan.select));
+  return json(200, body, req, ctx);
+}
+
+/** filter, search, order, skip: the entities a list (or $count) is made of. */
+function select(st: CollectionState, plan: QueryPlan): Stored[] {
+  let out = [...st.items.values()];
+  const f = plan.filter;
+  if (f) out = out.filter((s) => matches(f, s.entity));
+  const search = plan.search;
+  if (search) out = out.filter((s) => searchMatches(search, s.entity));
+  if (plan.orderby.length) {
+    const ob = plan.orderby;
+    out.sort((a, b) => {
+      for (const o of ob) {
+        const c = compareValues(dig(a.entity, o.path), dig(b.entity, o.path));
+        if (c !== 0 && !Number.isNaN(c)) return o.desc ? -c : c;
+      }
+      return 0;
+    });
+  }
+  return plan.skip ? out.slice(plan.skip) : out;
+}
+
+function pageSize(route: CompiledRoute, plan: QueryPlan): number {
+  const size = route.collection?.pageSize ?? DEFAULT_PAGE_SIZE;
+  return plan.top !== undefined ? Math.min(plan.top, size) : size;
+}
+
+function create(
+  route: CompiledRoute,
+  req: GraphRequest,
+  session: SessionState,
+  st: CollectionState,
+  ctx: Ctx,
+): Decision {
+  if (route.collection!.readOnly) return errorDecision(405, req, ctx);
+  const body = jsonObject(req.body);
+  if (!body) return errorDecision(400, req, { ...ctx, error: emptyPayload(ctx.workload) });
+  const keyName = st.keyName;
+  let key: string;
+  const given = body[keyName];
+  if (keyName !== 'id' && (typeof given === 'string' || typeof given === 'number')) {
+    key = String(given);
+    if (st.get(key))
+      return errorDecision(409, req, {
+        ...ctx,
+        error: {
+          code: ctx.workload === 'onedrive' ? 'nameAlreadyExists' : badRequestCode(ctx.workload),
+          message: `Another object with the same value for property ${keyName} already exists.`,
+        },
+      });
+  } else {
+    do key = seededGuid(session.rng);
+    while (st.get(key));
+  }
+  // the key first, as Graph lists id first; the client's other properties after it
+  const entity: Entity = keyName === 'id' ? { id: key } : { id: body.id ?? seededGuid(session.rng) };
+  for (const [k, v] of Object.entries(body)) if (!k.startsWith('@odata.') && k !== 'id') entity[k] = v;
+  if (keyName !== 'id') entity[keyName] = given ?? key;
+  const s = st.create(key, entity);
+  const location = `${req.path.replace(/\/$/, '')}/${encodeURIComponent(key)}`;
+  if (prefers(req, 'return=minimal'))
+    return respond({ status: 204, headers: NO_CONTENT, location }, req, ctx);
+  const out = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
+  return respond(
+    { status: 201, headers: CREATED, body: Buffer.from(JSON.stringify(out)), location },
+    req,
+    ctx,
+  );
+}
+
+// ---- delta ----
+
+function answerDelta(
+  route: CompiledRoute,
+  req: GraphRequest,
+  st: CollectionState,
+  plan: QueryPlan,
+  ctx: Ctx,
+): Decision {
+  const now = Date.now();
+  const maxAge = route.collection?.delta?.maxAge;
+  const maxAgeMs = maxAge ? parseDuration(maxAge) : Number.POSITIVE_INFINITY;
+  // a round: changes in (since, upto]; since = -1 is the initial enumeration
+  let since = -1;
+  let upto = st.seq;
+  let offset = 0;
+  if (plan.deltatoken !== undefined) {
+    if (plan.deltatoken === 'latest') return deltaPage(route, req, st, [], st.seq, now, undefined, plan, ctx);
+    const t = decodeToken('d', plan.deltatoken, 3);
+    if (!t) return errorDecision(400, req, { ...ctx, error: badToken(ctx.workload, '$deltatoken') });
+    const [epoch, seq, issued] = t as [number, number, number];
+    if (epoch !== st.epoch || seq > st.seq || now - issued > maxAgeMs) return resync(req, ctx);
+    since = seq;
+  } else if (plan.skiptoken !== undefined) {
+    const t = decodeToken('s', plan.skiptoken, 4);
+    if (!t) return errorDecision(400, req, { ...ctx, error: badToken(ctx.workload, '$skiptoken') });
+    const [epoch, s0, u0, off] = t as [number, number, number, number];
+    if (epoch !== st.epoch || u0 > st.seq) return resync(req, ctx);
+    since = s0 - 1;
+    upto = u0;
+    offset = off;
+  }
+
+  const changes: Entity[] = [];
+  if (since < 0) {
+    for (const s of st.items.values()) if (s.changedSeq <= upto) changes.push(shape(s, plan.select));
+  } else {
+    const changed: Array<[number, Entity]> = [];
+    for (const s of st.items.values())
+      if (s.changedSeq > since && s.changedSeq <= upto) changed.push([s.changedSeq, shape(s, plan.select)]);
+    for (const [key, seq] of st.removed)
+      if (seq > since && seq <= upto && !st.items.has(key))
+        changed.push([seq, { id: key, '@removed': { reason: 'deleted' } }]);
+    changed.sort((a, b) => a[0] - b[0]);
+    for (const [, e] of changed) changes.push(e);
+  }
+  const size = pageSize(route, plan);
+  const page = changes.slice(offset, offset + size);
+  const next =
+    offset + size < changes.length ? encodeToken('s', [st.epoch, since + 1, upto, offset + size]) : undefined;
+  return deltaPage(route, req, st, page, upto, now, next, plan, ctx);
+}
+
+function deltaPage(
+  route: CompiledRoute,
+  req: GraphRequest,
+  st: CollectionState,
+  page: Entity[],
+  upto: number,
+  now: number,
+  nextSkip: string | undefined,
+  plan: QueryPlan,
+  ctx: Ctx,
+): Decision {
+  const body: Entity = { '@odata.context': contextUrl(route, req, plan.select) };
+  const drop = ['$skiptoken', '$deltatoken'];
+  if (nextSkip) body['@odata.nextLink'] = linkWith(req, drop, `$skiptoken=${nextSkip}`);
+  else
+    body['@odata.deltaLink'] = linkWith(req, drop, `$deltatoken=${encodeToken('d', [st.epoch, upto, now])}`);
+  body.value = page;
+  return json(200, body, req, ctx);
+}
+
+/** 410 Gone + Location that starts a fresh enumeration (graph-facts §9). */
+function resync(req: GraphRequest, ctx: Ctx): Decision {
+  const error: ErrorOverrideSpec =
+    ctx.workload === 'onedrive'
+      ? {
+          code: 'resyncChangesApplyDifferences',
+          message:
+            "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd. Upload any local changes that the server doesn't know about.",
+        }
+      : ctx.workload === 'outlook'
+        ? { code: 'SyncStateNotFound', message: 'The sync state could not be found or has expired.' }
+        : {
+            code: 'resyncRequired',
+            message: 'The delta token is no longer valid, and the app must reset the sync state.',
+          };
+  const location = linkWith(req, ['$skiptoken', '$deltatoken'], '');
+  return errorDecision(410, req, { ...ctx, error, extraHeaders: { location } });
+}
+
+/** Expires every delta token of a collection route in a session (or in all of its sessions). */
+export function expireDeltaTokens(route: CompiledRoute, sessions: readonly SessionState[]): number {
+  let n = 0;
+  for (const s of sessions) {
+    const st = s.slots.get(`collection:${route.key}`) as CollectionState | undefined;
+    if (st) {
+      st.expireTokens();
+      n++;
+    }
+  }
+  return n;
+}
+
+// ---- shapes and helpers ----
+
+function shape(s: Stored, selectProps?: readonly string[]): Entity {
+  const e = s.entity;
+  const out: Entity = { '@odata.etag': currentEtag(s) };
+  if (!selectProps) {
+    for (const [k, v] of Object.entries(e)) if (k !== '@odata.etag') out[k] = v;
+    return out;
+  }
+  for (const p of selectProps) if (Object.hasOwn(e, p)) out[p] = e[p];
+  return out;
+}
+
+function currentEtag(s: Stored): string {
+  const e = s.entity['@odata.etag'];
+  return typeof e === 'string' && s.version === 1 ? e : etagOf(s);
+}
+
+/** If-Match with a value other than the entity's current ETag (or `*`) → 412. */
+function preconditionFailed(req: GraphRequest, s: Stored): ((ctx: Ctx) => Decision) | undefined {
+  const h = req.headers['if-match'];
+  const v = Array.isArray(h) ? h.join(',') : h;
+  if (v === undefined) return undefined;
+  const tags = v.split(/,(?=\s*(?:W\/)?")/).map((x) => x.trim());
+  const cur = currentEtag(s);
+  const weak = (t: string) => t.replace(/^W\//, '');
+  if (tags.includes('*') || tags.some((t) => weak(t) === weak(cur))) return undefined;
+  return (ctx) => errorDecision(412, req, ctx);
+}
+
+function dig(e: Entity, path: readonly string[]): unknown {
+  let cur: unknown = e;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, p)) return null;
+    cur = (cur as Entity)[p];
+  }
+  return cur ?? null;
+}
+
+function jsonObject(body: unknown): Entity | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body))
+    return undefined;
+  return body as Entity;
+}
+
+function emptyPayload(workload: WorkloadName): ErrorOverrideSpec {
+  return { code: badRequestCode(workload), message: 'Empty Payload. JSON content expected.' };
+}
+
+function badToken(workload: WorkloadName, name: string): ErrorOverrideSpec {
+  return { code: badRequestCode(workload), message: `The ${name} value is not valid.` };
+}
+
+function prefers(req: GraphRequest, pref: string): boolean {
+  const h = req.headers.prefer;
+  const v = Array.isArray(h) ? h.join(',') : h;
+  if (v === undefined) return false;
+  return v
+    .toLowerCase()
+    .split(/[,;]/)
+    .some((p) => p.trim() === pref);
+}
+
+/**
+ * @odata.context as real Graph writes it (https://graph.microsoft.com/v1.0/$metadata#users(displayName)):
+ * an identifier clients compare, not a link they follow, so it names Graph, not the mock.
+ */
+function contextUrl(route: CompiledRoute, req: GraphRequest, sel?: readonly string[], suffix = ''): string {
+  const v = req.path.split('/')[1];
+  const version = v === 'beta' ? 'beta' : 'v1.0';
+  const set = route.collection?.entitySet ?? lastStatic(route.path);
+  return `https://graph.microsoft.com/${version}/$metadata#${set}${sel ? `(${sel.join(',')})` : ''}${suffix}`;
+}
+
+function lastStatic(path: string): string {
+  const segs = path.split('/').filter((s) => s && !s.startsWith(':') && !s.includes('*'));
+  return segs[segs.length - 1] ?? 'value';
+}
+
+/**
+ * The request's own URL on its origin with some options replaced: every other query option is kept
+ * exactly as the client encoded it (paging links must carry them, graph-facts §8).
+ */
+function linkWith(req: GraphRequest, drop: readonly string[], add: string): string {
+  const q = req.url.indexOf('?');
+  const kept: string[] = [];
+  if (q !== -1) {
+    for (const part of req.url.slice(q + 1).split('&')) {
+      if (!part) continue;
+      let name = part.split('=')[0]!;
+      try {
+        name = decodeURIComponent(name);
+      } catch {}
+      const n = name.toLowerCase();
+      if (drop.includes(n) || drop.includes(`$${n}`)) continue;
+      kept.push(part);
+    }
+  }
+  if (add) kept.push(add);
+  return `${req.origin}${req.path}${kept.length ? `?${kept.join('&')}` : ''}`;
+}
+
+function json(status: number, body: unknown, req: GraphRequest, ctx: RespondContext): Decision {
+  const resp: CompiledResponse = {
+    status,
+    headers: status === 201 ? CREATED : OK,
+    body: Buffer.from(JSON.stringify(body)),
+  };
+  return respond(resp, req, ctx);
+}
