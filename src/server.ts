@@ -2,6 +2,7 @@
 // asks the engine, and writes the Decision (or the transport fault) back. Fastify's own errors
 // (bad JSON, body too large, bad URL encoding, unknown content type) become Graph envelopes here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, {
   type FastifyError,
@@ -16,6 +17,8 @@ import { MockEngine } from './engine/engine.js';
 import { sessionId } from './engine/sessions.js';
 import type { Decision, GraphRequest } from './engine/types.js';
 import { errorDecision } from './graph/respond.js';
+import { reasonPhrases } from './graph/status-codes.js';
+import { jsonTooDeep, LIMITS } from './hardening/limits.js';
 import type { ErrorOverrideSpec } from './scenario/schema.js';
 import type { TlsMaterial } from './tls.js';
 
@@ -25,6 +28,9 @@ export interface ServerOptions {
   tls?: TlsMaterial;
   /** largest request body in bytes (Graph accepts 4 MB JSON payloads) */
   bodyLimit?: number;
+  /** slow clients: headers must arrive within headersTimeoutMs, the whole request within requestTimeoutMs */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 /** Called once a mocked request has been answered: the journal, report and logs listen here. */
@@ -49,6 +55,13 @@ const FASTIFY_ERRORS: Record<string, { status: number; error?: ErrorOverrideSpec
   FST_ERR_CTP_INVALID_TYPE: { status: 415 },
   FST_ERR_BAD_URL: { status: 400, error: { code: 'BadRequest', message: 'The request URI is not valid.' } },
   FST_ERR_ASYNC_CONSTRAINT: { status: 400 },
+  M365MOCK_JSON_TOO_DEEP: {
+    status: 400,
+    error: {
+      code: 'BadRequest',
+      message: `The JSON payload nests more than ${LIMITS.maxJsonDepth} levels deep.`,
+    },
+  },
 };
 
 function invalidJson(): ErrorOverrideSpec {
@@ -62,18 +75,28 @@ function invalidJson(): ErrorOverrideSpec {
 export function buildServer(opts: ServerOptions = {}): MockServerContext {
   const engine = opts.engine ?? new MockEngine();
   const observers: DecisionObserver[] = [];
+  const requestTimeout = opts.requestTimeoutMs ?? LIMITS.requestTimeoutMs;
+  // Node's own limits (per server): header size and the timeouts that close slow clients' sockets
+  const nodeLimits = {
+    maxHeaderSize: LIMITS.maxHeaderBytes,
+    headersTimeout: Math.min(opts.headersTimeoutMs ?? LIMITS.headersTimeoutMs, requestTimeout),
+    requestTimeout,
+    connectionsCheckingInterval: Math.min(LIMITS.timeoutCheckMs, requestTimeout),
+  };
   const app = Fastify({
     loggerInstance: opts.logger === false || opts.logger === undefined ? undefined : opts.logger,
     logger: opts.logger === false || opts.logger === undefined ? false : undefined,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // slow or silent clients cannot hold sockets forever
-    requestTimeout: 30_000,
+    requestTimeout,
+    http: nodeLimits,
     connectionTimeout: 0,
     keepAliveTimeout: 5_000,
     forceCloseConnections: true,
     return503OnClosing: false,
-    https: opts.tls ? { key: opts.tls.key, cert: opts.tls.cert } : null,
+    https: opts.tls ? { key: opts.tls.key, cert: opts.tls.cert, ...nodeLimits } : null,
+    clientErrorHandler: clientError,
     routerOptions: { maxParamLength: 1000 },
     frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       sendDecision(reply, fastifyErrorDecision(err, request), observers, request);
@@ -83,14 +106,27 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
   // JSON is parsed by Fastify's parser (secure-json-parse: __proto__ keys refused); every other
   // content type arrives as a Buffer and the engine decides (415 unless the route takes files).
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // JSON nesting is capped before parsing: a deeper body could overflow the stack later (stringify)
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    if (jsonTooDeep(text)) done(Object.assign(new Error('too deep'), { code: 'M365MOCK_JSON_TOO_DEEP' }));
+    else parseJson(req, text, done);
+  });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // headers set before the failure (the cause, perhaps) must not leak into the error answer
+    for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
     sendDecision(reply, fastifyErrorDecision(err, request), observers, request);
   });
 
   app.register(adminRoutes, { prefix: '/__admin', engine, tls: opts.tls });
 
   const mocked = (request: FastifyRequest, reply: FastifyReply) => {
+    if ((request.raw.url?.length ?? 0) > LIMITS.maxUrlLength) {
+      const d = errorDecision(414, toGraphRequest(request), { routeId: null, scenario: null });
+      return sendDecision(reply, d, observers, request);
+    }
     const req = toGraphRequest(request);
     const d = engine.handle(req);
     return sendDecision(reply, d, observers, request, req);
@@ -101,6 +137,43 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
 
   return { app, engine, observers, tls: opts.tls };
 }
+
+/**
+ * Errors Node's parser raises before there is a request (garbage request line, headers too large,
+ * a slow client timing out): answered with the Graph envelope too, then the socket is closed.
+ */
+function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  if (socket.writable) {
+    const req: GraphRequest = {
+      method: 'GET',
+      url: '/',
+      path: '/',
+      query: {},
+      headers: {},
+      body: undefined,
+      ip: '',
+      origin: '',
+      session: '',
+    };
+    const d = errorDecision(status, req, { routeId: null, scenario: null, error: CLIENT_ERRORS[status] });
+    const body = d.body ?? Buffer.alloc(0);
+    let head = `HTTP/1.1 ${status} ${reasonPhrases[status] ?? 'Bad Request'}\r\n`;
+    for (const [k, v] of Object.entries(d.headers)) head += `${k}: ${v}\r\n`;
+    head += `request-id: ${d.requestId}\r\nclient-request-id: ${d.clientRequestId}\r\n`;
+    head += `date: ${new Date().toUTCString()}\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+    socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+  }
+  socket.destroy();
+}
+
+const CLIENT_ERRORS: Record<number, ErrorOverrideSpec> = {
+  400: { code: 'BadRequest', message: 'The HTTP request could not be parsed.' },
+  408: { code: 'RequestTimeout', message: 'The client did not send the complete request in time.' },
+  431: { code: 'BadRequest', message: 'The request line and headers are larger than the server accepts.' },
+};
 
 function fastifyErrorDecision(err: FastifyError, request: FastifyRequest): Decision {
   const known = err.code ? FASTIFY_ERRORS[err.code] : undefined;

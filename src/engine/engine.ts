@@ -2,6 +2,7 @@
 // outage → throttle → faults → response (sequence, collection, operation) → latency.
 // Plain data in (GraphRequest), plain data out (Decision); no Fastify here.
 import { errorDecision, respond } from '../graph/respond.js';
+import { repeatedQueryOption } from '../hardening/limits.js';
 import type { CompiledRoute, CompiledScenario } from '../scenario/compiled.js';
 import { readBearer } from './auth.js';
 import { pickFault } from './faults.js';
@@ -89,6 +90,17 @@ export class MockEngine {
   }
 
   handle(req: GraphRequest): Decision {
+    const repeated = repeatedQueryOption(req.query);
+    if (repeated !== undefined) {
+      return errorDecision(400, req, {
+        routeId: null,
+        scenario: null,
+        error: {
+          code: 'BadRequest',
+          message: `Query option '${repeated.slice(0, 50)}' was specified more than once, but it must be specified at most once.`,
+        },
+      });
+    }
     if (this.manualOutages.list.length !== 0) {
       const o = this.manualOutages.find(req.path);
       if (o) return outageDecision(o, req, { routeId: null, scenario: null });

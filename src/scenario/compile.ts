@@ -7,6 +7,7 @@ import FindMyWay from 'find-my-way';
 import { globToTest } from '../engine/glob.js';
 import { compileEnvelope } from '../graph/envelope.js';
 import { baseHeaders } from '../graph/headers.js';
+import { responseHeaderProblem } from '../hardening/limits.js';
 import type {
   CompiledOutage,
   CompiledResponse,
@@ -153,6 +154,8 @@ export function compileScenario(spec: ScenarioFile, opts: CompileOptions): Compi
       }
     } else if (r.throttle) throttle = { ...r.throttle, name: `${id}#inline` };
 
+    r.faults?.forEach((f, j) => checkHeaders(f.headers, [...at, 'faults', j, 'headers'], problem));
+
     const routeWorkload = r.workload ?? workload;
     const list = r.responses ?? (r.response ? [r.response] : []);
     const responses = list.map((resp, j) =>
@@ -210,8 +213,22 @@ export function compileScenario(spec: ScenarioFile, opts: CompileOptions): Compi
     scenario.routes.push(route);
   });
 
+  spec.faults?.forEach((f, j) => checkHeaders(f.headers, ['faults', j, 'headers'], problem));
+
   if (issues.length) return { ok: false, issues };
   return { ok: true, scenario };
+}
+
+/** Scripted headers are checked at load, so writing them can never fail at request time. */
+function checkHeaders(
+  h: Record<string, string | number | boolean> | undefined,
+  at: (string | number)[],
+  problem: Problem,
+): void {
+  for (const [k, v] of Object.entries(h ?? {})) {
+    const bad = responseHeaderProblem(k, String(v));
+    if (bad) problem([...at, k], bad);
+  }
 }
 
 type Problem = (path: (string | number)[], message: string) => void;
@@ -261,7 +278,11 @@ export function compileResponse(
     status >= 400 && body === undefined && !noBody ? compileEnvelope(status, w, r.error) : undefined;
   const headers = baseHeaders(status, !noBody && (body !== undefined || envelope !== undefined));
   if (contentType && !noBody) headers['content-type'] = contentType;
-  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
+  for (const [k, v] of Object.entries(r.headers ?? {})) {
+    const bad = responseHeaderProblem(k, String(v));
+    if (bad) problem([...at, 'headers', k], bad);
+    headers[k.toLowerCase()] = String(v);
+  }
   if (noBody) delete headers['content-type'];
 
   const retryAfter = r.retryAfter ?? (headers['retry-after'] ? undefined : DEFAULT_RETRY_AFTER[status]);

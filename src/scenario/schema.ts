@@ -16,14 +16,16 @@ export const Workload = Type.Union(
   { description: 'picks the error vocabulary (codes and messages) real Graph uses for that service' },
 );
 
-const HttpStatus = Type.Integer({ minimum: 100, maximum: 599 });
+// 1xx are interim answers Node cannot send as a final response (the client would hang)
+const HttpStatus = Type.Integer({ minimum: 200, maximum: 599 });
 const ErrorStatus = Type.Integer({ minimum: 400, maximum: 599 });
 
 /** Header names are RFC 7230 tokens; values are single-line visible text so no route can inject headers. */
 const HeaderMap = Type.Record(
   Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", maxLength: 256 }),
   Type.Union([
-    Type.String({ pattern: '^[^\\r\\n\\u0000]*$', maxLength: 8192 }),
+    // what Node can write in a header: tab, visible ASCII, Latin-1 (anything else would fail at request time)
+    Type.String({ pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$', maxLength: 8192 }),
     Type.Number(),
     Type.Boolean(),
   ]),
@@ -67,7 +69,14 @@ export const Response = Type.Object(
     ),
     error: Type.Optional(ErrorOverride),
     retryAfter: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
-    location: Type.Optional(Type.String({ description: 'Location header; relative URLs are made absolute' })),
+    location: Type.Optional(
+      Type.String({
+        description:
+          'Location header: a URL in visible ASCII (percent-encode the rest); relative URLs are made absolute',
+        pattern: '^[\\x21-\\x7e]*$',
+        maxLength: 8192,
+      }),
+    ),
     workload: Type.Optional(Workload),
   },
   strict,
