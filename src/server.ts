@@ -12,7 +12,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
-import { adminRoutes } from './admin/routes.js';
+import { type AdminOptions, adminRoutes } from './admin/routes.js';
 import { MockEngine } from './engine/engine.js';
 import { sessionId } from './engine/sessions.js';
 import type { Decision, GraphRequest } from './engine/types.js';
@@ -28,6 +28,8 @@ export interface ServerOptions {
   tls?: TlsMaterial;
   /** largest request body in bytes (Graph accepts 4 MB JSON payloads) */
   bodyLimit?: number;
+  /** the admin API's journal, token and read-only switch (the journal observes every answer) */
+  admin?: Omit<AdminOptions, 'engine' | 'tls'>;
   /** slow clients: headers must arrive within headersTimeoutMs, the whole request within requestTimeoutMs */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -120,7 +122,8 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
     sendDecision(reply, fastifyErrorDecision(err, request), observers, request);
   });
 
-  app.register(adminRoutes, { prefix: '/__admin', engine, tls: opts.tls });
+  app.register(adminRoutes, { prefix: '/__admin', engine, tls: opts.tls, ...opts.admin });
+  if (opts.admin?.journal?.enabled) observers.push(opts.admin.journal.observe);
 
   const mocked = (request: FastifyRequest, reply: FastifyReply) => {
     if ((request.raw.url?.length ?? 0) > LIMITS.maxUrlLength) {

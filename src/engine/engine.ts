@@ -1,12 +1,19 @@
 // The request pipeline, top to bottom: match → auth → content negotiation → session state →
 // outage → throttle → faults → response (sequence, collection, operation) → latency.
 // Plain data in (GraphRequest), plain data out (Decision); no Fastify here.
+import { answerBatch, isBatchPath } from '../graph/batch.js';
 import { errorDecision, respond } from '../graph/respond.js';
-import { repeatedQueryOption } from '../hardening/limits.js';
 import type { CompiledRoute, CompiledScenario } from '../scenario/compiled.js';
 import { readBearer } from './auth.js';
+import {
+  answerCollection,
+  collectionAllows,
+  collectionPaths,
+  expireDeltaTokens,
+} from './collections/collection.js';
 import { pickFault } from './faults.js';
 import { latencyMs } from './latency.js';
+import { MONITOR_PREFIX, Operations } from './operation.js';
 import {
   activeOutage,
   type ManualOutage,
@@ -32,6 +39,8 @@ export class MockEngine {
   readonly sessions: SessionStore;
   /** outages switched on at runtime (admin API): cover every request whose path matches */
   private readonly manualOutages = new OutageSwitch();
+  /** long-running operations started by `operation:` routes, found again by their monitor URL */
+  private readonly operations = new Operations();
 
   constructor(opts: EngineOptions = {}) {
     this.sessions = new SessionStore(opts.maxSessions);
@@ -67,7 +76,8 @@ export class MockEngine {
 
   private rebuild(): void {
     // newest scenario first: a scenario loaded at runtime overrides the built-in routes it shadows
-    this.table = new RouteTable([...this.list].reverse());
+    // a collection route also serves <path>/{id}, <path>/$count and <path>/delta
+    this.table = new RouteTable([...this.list].reverse(), collectionPaths);
   }
 
   /** Switches an outage on: every request whose path matches the glob (default all) gets 503 + Retry-After. */
@@ -89,17 +99,30 @@ export class MockEngine {
     return this.list.flatMap((s) => describeThrottles(s.name, this.sessions.sessions(s.name), now));
   }
 
+  /**
+   * Makes the delta tokens issued by collection routes stale (→ 410 resync): of one route (id or key)
+   * or all, in one x-mock-session or all. Answers how many collection states were touched.
+   */
+  expireDeltaTokens(opts: { routeId?: string; session?: string } = {}): number {
+    let n = 0;
+    for (const s of this.list) {
+      const sessions = this.sessions
+        .sessions(s.name)
+        .filter((x) => opts.session === undefined || x.id === opts.session);
+      for (const r of s.routes) {
+        if (!r.collection?.delta) continue;
+        if (opts.routeId !== undefined && r.id !== opts.routeId && r.key !== opts.routeId) continue;
+        n += expireDeltaTokens(r, sessions);
+      }
+    }
+    return n;
+  }
+
   handle(req: GraphRequest): Decision {
-    const repeated = repeatedQueryOption(req.query);
-    if (repeated !== undefined) {
-      return errorDecision(400, req, {
-        routeId: null,
-        scenario: null,
-        error: {
-          code: 'BadRequest',
-          message: `Query option '${repeated.slice(0, 50)}' was specified more than once, but it must be specified at most once.`,
-        },
-      });
+    // the mock's own endpoints: JSON batching and operation monitors (each item goes back through handle)
+    if (isBatchPath(req.path)) return answerBatch(req, (sub) => this.handle(sub));
+    if (req.path.startsWith(MONITOR_PREFIX)) {
+      return this.operations.monitor(req, (name, id) => this.sessionOf(name, id), this.list);
     }
     if (this.manualOutages.list.length !== 0) {
       const o = this.manualOutages.find(req.path);
@@ -114,7 +137,13 @@ export class MockEngine {
     let chosen: CompiledRoute | undefined;
     const now = Date.now();
     for (const r of match.entry.routes) {
-      if (r.method !== '*' && r.method !== req.method && !(req.method === 'HEAD' && r.method === 'GET'))
+      if (r.collection) {
+        if (!collectionAllows(r, req.path, req.method)) continue;
+      } else if (
+        r.method !== '*' &&
+        r.method !== req.method &&
+        !(req.method === 'HEAD' && r.method === 'GET')
+      )
         continue;
       methodSeen = true;
       if (
@@ -209,10 +238,20 @@ export class MockEngine {
       });
     }
 
-    // [collection and operation routes: issue 5]
+    if (route.collection) {
+      return answerCollection(route, req, session, { ...ctx, delayMs: delay, extraHeaders: extra });
+    }
+    if (route.operation) {
+      return this.operations.start(route, req, session, { ...ctx, delayMs: delay, extraHeaders: extra });
+    }
     const resp = pickResponse(route, session);
     if (!resp) return errorDecision(501, req, { ...ctx, fault: 'not-implemented' });
     return respond(resp, req, { ...ctx, delayMs: delay, extraHeaders: extra });
+  }
+
+  private sessionOf(scenario: string, id: string): SessionState | undefined {
+    const s = this.list.find((x) => x.name === scenario);
+    return s && this.sessions.sessions(s.name).find((x) => x.id === id);
   }
 
   /** No route: Graph's 400 "Resource not found for the segment" when the first segment is unknown, else 404. */
