@@ -1,0 +1,78 @@
+// The limits that keep hostile or broken clients from crashing, hanging or exhausting the mock
+// (DESIGN §4b), in one place so the server, the engine, $batch and the docs agree on the numbers.
+
+export const LIMITS = {
+  /** request line + headers; larger → 431 (Node's parser); the URL limit below is checked first */
+  maxHeaderBytes: 32 * 1024,
+  /** the request URL (path + query); longer → 414 */
+  maxUrlLength: 16 * 1024,
+  /** nesting of a JSON request body; deeper → 400 (JSON.stringify of a deeper value could overflow the stack) */
+  maxJsonDepth: 64,
+  /** a client that has not sent its headers after this long gets a 408 and is closed */
+  headersTimeoutMs: 10_000,
+  /** a request (headers and body) not complete after this long gets a 408 and is closed */
+  requestTimeoutMs: 30_000,
+  /** how often Node checks the two timeouts above */
+  timeoutCheckMs: 1_000,
+  /** `$filter` expression length and parenthesis/operator nesting */
+  maxFilterLength: 4096,
+  maxFilterDepth: 32,
+} as const;
+
+/**
+ * True when the JSON text nests arrays/objects deeper than `max`. A linear scan that skips strings:
+ * no recursion, so hostile input cannot overflow the stack here either.
+ */
+export function jsonTooDeep(text: string, max: number = LIMITS.maxJsonDepth): boolean {
+  if (text.length <= max) return false; // needs more than `max` brackets
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return false;
+}
+
+/** The first OData system query option ($top, $filter, …) given more than once, if any. */
+export function repeatedQueryOption(
+  query: Readonly<Record<string, string | string[] | undefined>>,
+): string | undefined {
+  for (const k in query) {
+    if (k.charCodeAt(0) === 36 /* $ */ && Array.isArray(query[k])) return k;
+  }
+  return undefined;
+}
+
+/** What Node accepts in a header value (anything else throws ERR_INVALID_CHAR at write time). */
+export const SAFE_HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** An RFC 7230 token: what Node accepts as a header name. */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
+
+/** Framing headers the server computes itself: a scenario that sets them would corrupt the response. */
+export const RESERVED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
+  'content-length',
+  'transfer-encoding',
+  'trailer',
+  'upgrade',
+  'te',
+]);
+
+/** Why a scripted response header cannot be sent as is, or undefined when it can. */
+export function responseHeaderProblem(name: string, value: string): string | undefined {
+  if (!HEADER_NAME.test(name)) return `header name '${name.slice(0, 100)}' is not an HTTP token`;
+  if (RESERVED_RESPONSE_HEADERS.has(name.toLowerCase())) {
+    return `header '${name}' is set by the server and cannot be scripted`;
+  }
+  if (!SAFE_HEADER_VALUE.test(value)) {
+    return `header '${name}' has a character that cannot be sent in an HTTP header (control or non-Latin-1)`;
+  }
+  return undefined;
+}
