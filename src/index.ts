@@ -1,14 +1,25 @@
 // Public API: startMockServer and the types its users need; nothing else is exported.
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
+import { DEFAULT_JOURNAL_SIZE, Journal, type JournalEntry, type JournalFilter } from './admin/journal.js';
+import type { NearMiss } from './admin/near-miss.js';
+import { patchRoute, type RoutePatchBody, routeView } from './admin/patch.js';
+import { type RetryReport, reportToJunit } from './admin/report.js';
+import { reportOf, resetState, unmatchedEntries } from './admin/state.js';
 import { MockEngine } from './engine/engine.js';
 import type { CompiledScenario } from './scenario/compiled.js';
 import { loadScenarioPaths, loadScenarioText } from './scenario/load.js';
 import { formatIssue, type ScenarioIssue } from './scenario/parse.js';
 import type { ScenarioFile } from './scenario/schema.js';
+import { type ScenarioWatcher, watchScenarios } from './scenario/watch.js';
 import { buildServer, type MockServerContext } from './server.js';
 import { type TlsMaterial, tlsMaterial } from './tls.js';
 
+export type { JournalEntry, JournalFilter } from './admin/journal.js';
+export type { NearMiss } from './admin/near-miss.js';
+export type { RoutePatchBody as RoutePatch } from './admin/patch.js';
+export type { Attempt, RetryChain, RetryReport, RouteSummary, UnmatchedSummary } from './admin/report.js';
 export type { ScenarioIssue } from './scenario/parse.js';
 export type {
   FaultSpec,
@@ -39,7 +50,20 @@ export interface MockServerOptions {
   tls?: boolean | { cert: string; key: string };
   /** largest request body in bytes */
   bodyLimit?: number;
+  /** request journal capacity (a ring buffer; default 10,000; 0 disables it) */
+  journalSize?: number;
+  /** require `Authorization: Bearer <token>` on /__admin (health stays open) */
+  adminToken?: string;
+  /** refuse the admin calls that change the mock (403) */
+  adminReadonly?: boolean;
+  /** reload scenario files and folders when they change */
+  watch?: boolean;
+  /** write the retry-compliance report here on close (JUnit XML for *.xml, else JSON) */
+  reportFile?: string;
 }
+
+/** An unmatched journal entry with the routes it nearly matched. */
+export type UnmatchedEntry = JournalEntry & { nearest: NearMiss[] };
 
 export interface MockServer {
   /** http://127.0.0.1:PORT (or https://) */
@@ -47,8 +71,21 @@ export interface MockServer {
   readonly port: number;
   /** names of the loaded scenarios */
   scenarios(): string[];
-  /** sequences, state and random streams back to their start (all, or one x-mock-session) */
+  /** sequences, throttles, state, random streams and journal back to their start (all, or one x-mock-session) */
   reset(opts?: { session?: string }): void;
+  /** the journal, oldest first (newest last) */
+  requests(filter?: JournalFilter): JournalEntry[];
+  /** journal entries no route matched, with the nearest routes */
+  unmatched(filter?: { session?: string; limit?: number }): UnmatchedEntry[];
+  /** the retry-compliance report (JSON shape; `junit` gives the XML) */
+  report(): RetryReport;
+  report(format: 'junit'): string;
+  /** loads (or replaces) a scenario from YAML/JSON text or an object; throws ScenarioLoadError */
+  loadScenario(scenario: string | ScenarioFile): string;
+  /** unloads a scenario by name; false if it was not loaded */
+  unloadScenario(name: string): boolean;
+  /** changes a route at runtime (like PATCH /__admin/routes/:id); throws on an invalid patch */
+  setRoute(id: string, patch: RoutePatchBody): Record<string, unknown>;
   /** the CA certificate when tls is on */
   readonly ca?: string;
   close(): Promise<void>;
@@ -72,7 +109,7 @@ export function compileScenarios(inputs: Array<string | ScenarioFile>, seed?: nu
   const paths: string[] = [];
   inputs.forEach((input, i) => {
     const label = `<scenario ${i + 1}>`;
-    if (typeof input === 'string' && !input.includes('\n') && !input.trimStart().startsWith('{')) {
+    if (typeof input === 'string' && isPath(input)) {
       paths.push(input);
       return;
     }
@@ -91,7 +128,8 @@ export function compileScenarios(inputs: Array<string | ScenarioFile>, seed?: nu
 }
 
 export async function startMockServer(opts: MockServerOptions = {}): Promise<MockServer> {
-  const scenarios = compileScenarios(opts.scenarios ?? [BUILTIN_SCENARIOS], opts.seed);
+  const inputs = opts.scenarios ?? [BUILTIN_SCENARIOS];
+  const scenarios = compileScenarios(inputs, opts.seed);
   const engine = new MockEngine();
   engine.load(scenarios);
 
@@ -100,12 +138,31 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
   else if (opts.tls) tls = { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.cert };
 
   const logger = opts.logger ?? pino({ level: opts.logLevel ?? 'silent' });
-  const ctx = buildServer({ engine, logger, tls, bodyLimit: opts.bodyLimit });
+  const journal = new Journal(opts.journalSize ?? DEFAULT_JOURNAL_SIZE);
+  const ctx = buildServer({
+    engine,
+    logger,
+    tls,
+    bodyLimit: opts.bodyLimit,
+    admin: { journal, token: opts.adminToken, readonly: opts.adminReadonly, seed: opts.seed },
+  });
   const host = opts.host ?? '127.0.0.1';
   await ctx.app.listen({ port: opts.port ?? 4365, host });
   const address = ctx.app.server.address();
   const port = typeof address === 'object' && address ? address.port : (opts.port ?? 4365);
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+
+  let watcher: ScenarioWatcher | undefined;
+  if (opts.watch) {
+    const paths = inputs.filter((i): i is string => typeof i === 'string' && isPath(i));
+    watcher = watchScenarios({ paths, engine, logger, seed: opts.seed });
+  }
+  function report(): RetryReport;
+  function report(format: 'junit'): string;
+  function report(format?: 'junit'): RetryReport | string {
+    const r = reportOf(engine, journal);
+    return format === 'junit' ? reportToJunit(r) : r;
+  }
 
   return {
     url: `${tls ? 'https' : 'http'}://${shown}:${port}`,
@@ -113,7 +170,38 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     ca: tls?.ca,
     context: ctx,
     scenarios: () => engine.scenarios.map((s) => s.name),
-    reset: (o = {}) => engine.sessions.reset(o),
-    close: () => ctx.app.close(),
+    reset: (o = {}) => resetState(engine, journal, o.session),
+    requests: (filter = {}) => journal.list(filter),
+    unmatched: (f = {}) => unmatchedEntries(engine, journal, f),
+    report,
+    loadScenario: (scenario) => {
+      const text = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
+      const r = loadScenarioText(text, { label: '<scenario>', seedOverride: opts.seed });
+      if (!r.ok) throw new ScenarioLoadError(r.issues);
+      engine.load(r.scenarios);
+      return r.scenarios[0]!.name;
+    },
+    unloadScenario: (name) => engine.unload(name),
+    setRoute: (id, patch) => {
+      const route = engine.route(id);
+      if (!route) throw new Error(`no route with id '${id}'`);
+      const r = patchRoute(engine, route, patch);
+      if (!r.ok)
+        throw new Error(`invalid route patch: ${r.issues.map((i) => `${i.target} ${i.message}`).join('; ')}`);
+      return routeView(r.route);
+    },
+    close: async () => {
+      watcher?.close();
+      if (opts.reportFile) {
+        const xml = /\.xml$/i.test(opts.reportFile);
+        writeFileSync(opts.reportFile, xml ? report('junit') : `${JSON.stringify(report(), null, 2)}\n`);
+      }
+      await ctx.app.close();
+    },
   };
+}
+
+/** A scenario input that names a file or folder (not YAML/JSON text). */
+function isPath(input: string): boolean {
+  return !input.includes('\n') && !input.trimStart().startsWith('{');
 }

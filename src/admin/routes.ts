@@ -1,46 +1,457 @@
 // The control plane under /__admin (DESIGN §4): a table of small handlers, described by
-// @fastify/swagger and served as OpenAPI at /__admin/docs/json.
+// @fastify/swagger and served as OpenAPI at /__admin/docs/json. Admin calls are never journaled;
+// their errors use the Graph envelope (errors.ts).
 import swagger from '@fastify/swagger';
-import type { FastifyInstance } from 'fastify';
+import { Ajv } from 'ajv';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  RouteShorthandOptions,
+} from 'fastify';
 import type { MockEngine } from '../engine/engine.js';
+import type { ManualOutage } from '../engine/outage.js';
+import { loadScenarioText } from '../scenario/load.js';
+import { formatIssue } from '../scenario/parse.js';
 import type { TlsMaterial } from '../tls.js';
+import { type AdminGuardOptions, type AdminRouteConfig, adminGuard } from './auth.js';
+import { type AdminErrorCode, sendAdminError } from './errors.js';
+import type { Journal, JournalFilter } from './journal.js';
+import { patchRoute, RoutePatch, type RoutePatchBody, routeView } from './patch.js';
+import { reportToJunit } from './report.js';
+import * as S from './schemas.js';
+import { reportOf, resetState, throttleState, unmatchedEntries } from './state.js';
 
-export interface AdminOptions {
+export interface AdminOptions extends AdminGuardOptions {
   engine: MockEngine;
   tls?: TlsMaterial;
+  /** absent or size 0: the journal calls answer empty lists */
+  journal?: Journal;
+  /** --seed, applied to scenarios posted at runtime too */
+  seed?: number;
+}
+
+/** What the admin API reads and changes; handlers get it instead of closing over options. */
+interface AdminContext extends AdminOptions {
+  app: FastifyInstance;
+}
+
+type Handler = (ctx: AdminContext, req: FastifyRequest, reply: FastifyReply) => unknown;
+
+interface AdminRoute {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  url: string;
+  schema: NonNullable<RouteShorthandOptions['schema']>;
+  config?: AdminRouteConfig;
+  handler: Handler;
+}
+
+// Bodies are checked strictly (no coercion, no silently dropped members), like scenario files;
+// query strings and path parameters are text and get coerced.
+const strictAjv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+const queryAjv = new Ajv({ allErrors: true, strict: false, coerceTypes: true, allowUnionTypes: true });
+
+const ROUTES: AdminRoute[] = [
+  {
+    method: 'GET',
+    url: '/health',
+    config: { open: true },
+    schema: {
+      tags: ['health'],
+      summary: 'Liveness (open even with --admin-token)',
+      response: { 200: S.Health },
+    },
+    handler: () => ({ status: 'ok' }),
+  },
+  {
+    method: 'GET',
+    url: '/scenarios',
+    schema: {
+      tags: ['scenarios'],
+      summary: 'Loaded scenarios and their routes',
+      response: { 200: S.ScenarioList },
+    },
+    handler: ({ engine }) => ({
+      scenarios: engine.scenarios.map((s) => ({
+        name: s.name,
+        description: s.description ?? null,
+        file: s.file ?? null,
+        seed: s.seed,
+        auth: s.auth,
+        loadedAt: s.loadedAt,
+        routes: s.routes.map(routeView),
+      })),
+    }),
+  },
+  {
+    method: 'DELETE',
+    url: '/scenarios/:name',
+    config: { mutates: true },
+    schema: {
+      tags: ['scenarios'],
+      summary: 'Unload a scenario',
+      params: S.NameParam,
+      response: { 200: S.ScenarioName, 404: S.GraphError },
+    },
+    handler: ({ engine }, req, reply) => {
+      const { name } = req.params as { name: string };
+      if (!engine.unload(name)) return notFound(reply, req, `no scenario named '${name}' is loaded`);
+      return { name };
+    },
+  },
+  {
+    method: 'POST',
+    url: '/reset',
+    config: { mutates: true },
+    schema: {
+      tags: ['state'],
+      summary: 'Sequences, throttles, collections, random streams and journal back to their start',
+      querystring: S.SessionQuery,
+      response: { 200: S.ResetResult },
+    },
+    handler: ({ engine, journal }, req) => {
+      const { session } = req.query as { session?: string };
+      resetState(engine, journal, session);
+      return { reset: session === undefined ? 'all' : 'session', session: session ?? null };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/routes/:id',
+    schema: {
+      tags: ['routes'],
+      summary: 'One route as it now is',
+      params: S.IdParam,
+      response: { 200: S.RouteView, 404: S.GraphError },
+    },
+    handler: ({ engine }, req, reply) => {
+      const { id } = req.params as { id: string };
+      const route = engine.route(id);
+      return route ? routeView(route) : notFound(reply, req, `no route with id '${id}'`);
+    },
+  },
+  {
+    method: 'PATCH',
+    url: '/routes/:id',
+    config: { mutates: true },
+    schema: {
+      tags: ['routes'],
+      summary: "Change a route's response(s), faults, latency or throttle at runtime",
+      params: S.IdParam,
+      body: RoutePatch,
+      response: { 200: S.RouteView, 400: S.GraphError, 404: S.GraphError },
+    },
+    handler: ({ engine }, req, reply) => {
+      const { id } = req.params as { id: string };
+      const route = engine.route(id);
+      if (!route) return notFound(reply, req, `no route with id '${id}'`);
+      const r = patchRoute(engine, route, req.body as RoutePatchBody);
+      if (!r.ok)
+        return sendAdminError(reply, req, 'M365MOCK_INVALID_REQUEST', r.issues[0]!.message, r.issues);
+      return routeView(r.route);
+    },
+  },
+  {
+    method: 'GET',
+    url: '/throttles',
+    schema: {
+      tags: ['state'],
+      summary: 'Each limiter key: used, remaining, reset time',
+      response: { 200: S.ThrottleList },
+    },
+    handler: ({ engine }) => ({ throttles: throttleState(engine) }),
+  },
+  {
+    method: 'GET',
+    url: '/outages',
+    schema: { tags: ['state'], summary: 'Outages switched on at runtime', response: { 200: S.OutageList } },
+    handler: ({ engine }) => ({ outages: engine.activeOutages.map(outageView) }),
+  },
+  {
+    method: 'POST',
+    url: '/outages',
+    config: { mutates: true },
+    schema: {
+      tags: ['state'],
+      summary: 'Switch an outage on: matching paths answer 503 (or status) with Retry-After',
+      body: S.OutageRequest,
+      response: { 201: S.Outage },
+    },
+    handler: ({ engine }, req, reply) =>
+      reply.code(201).send(outageView(engine.startOutage((req.body ?? {}) as S.OutageRequestT))),
+  },
+  {
+    method: 'DELETE',
+    url: '/outages',
+    config: { mutates: true },
+    schema: { tags: ['state'], summary: 'Switch every runtime outage off', response: { 200: S.Stopped } },
+    handler: ({ engine }) => ({ stopped: engine.stopOutage() }),
+  },
+  {
+    method: 'DELETE',
+    url: '/outages/:id',
+    config: { mutates: true },
+    schema: {
+      tags: ['state'],
+      summary: 'Switch one runtime outage off',
+      params: S.IdParam,
+      response: { 200: S.Stopped, 404: S.GraphError },
+    },
+    handler: ({ engine }, req, reply) => {
+      const { id } = req.params as { id: string };
+      const stopped = engine.stopOutage(id);
+      return stopped ? { stopped } : notFound(reply, req, `no outage with id '${id}'`);
+    },
+  },
+  {
+    method: 'POST',
+    url: '/delta/expire',
+    config: { mutates: true },
+    schema: {
+      tags: ['state'],
+      summary: 'Make delta tokens stale (the next delta call answers 410 resync)',
+      body: S.DeltaExpire,
+      response: { 200: S.Expired },
+    },
+    handler: ({ engine }, req) => ({ expired: engine.expireDeltaTokens((req.body ?? {}) as S.DeltaExpireT) }),
+  },
+  {
+    method: 'GET',
+    url: '/requests',
+    schema: {
+      tags: ['journal'],
+      summary: 'The request journal, newest last',
+      querystring: S.JournalQuery,
+      response: { 200: S.RequestList },
+    },
+    handler: ({ journal }, req) => ({
+      requests: journal?.list(toFilter(req.query as S.JournalQueryT)) ?? [],
+    }),
+  },
+  {
+    method: 'GET',
+    url: '/requests/unmatched',
+    schema: {
+      tags: ['journal'],
+      summary: 'Requests no route matched, each with the nearest routes',
+      querystring: S.UnmatchedQuery,
+      response: { 200: S.UnmatchedList },
+    },
+    handler: ({ journal, engine }, req) => ({
+      requests: unmatchedEntries(engine, journal, req.query as { session?: string; limit?: number }),
+    }),
+  },
+  {
+    method: 'POST',
+    url: '/requests/count',
+    schema: {
+      tags: ['journal'],
+      summary: 'Count journal entries matching a filter',
+      body: S.CountFilter,
+      response: { 200: S.Count },
+    },
+    handler: ({ journal }, req) => ({
+      count: journal?.count(toFilter((req.body ?? {}) as S.JournalQueryT)) ?? 0,
+    }),
+  },
+  {
+    method: 'DELETE',
+    url: '/requests',
+    config: { mutates: true },
+    schema: {
+      tags: ['journal'],
+      summary: 'Empty the journal (or one session of it)',
+      querystring: S.SessionQuery,
+      response: { 200: S.ResetResult },
+    },
+    handler: ({ journal }, req) => {
+      const { session } = req.query as { session?: string };
+      journal?.clear({ session });
+      return { reset: session === undefined ? 'all' : 'session', session: session ?? null };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/report',
+    schema: {
+      tags: ['report'],
+      summary: 'Retry compliance: what the client did with each 429/503 (JSON, or JUnit XML for CI)',
+      querystring: S.ReportQuery,
+      produces: ['application/json', 'application/xml'],
+      response: { 200: S.Report },
+    },
+    handler: (ctx, req, reply) => {
+      const report = reportOf(ctx.engine, ctx.journal);
+      if ((req.query as { format?: string }).format === 'junit')
+        return reply.type('application/xml; charset=utf-8').send(reportToJunit(report));
+      return report;
+    },
+  },
+  {
+    method: 'GET',
+    url: '/tls/ca.pem',
+    schema: {
+      tags: ['tls'],
+      summary: 'The CA certificate of the --tls self-signed certificate',
+      produces: ['application/x-pem-file'],
+      response: { 200: { type: 'string' }, 404: S.GraphError },
+    },
+    handler: ({ tls }, req, reply) => {
+      if (!tls)
+        return sendAdminError(reply, req, 'M365MOCK_TLS_OFF', 'the server was not started with --tls');
+      return reply.type('application/x-pem-file').send(tls.ca);
+    },
+  },
+];
+
+function toFilter(q: S.JournalQueryT): JournalFilter {
+  return {
+    method: q.method,
+    path: q.path,
+    status: q.status,
+    routeId: q.routeId ?? q.route,
+    session: q.session,
+    since: q.since === undefined ? undefined : /^\d+$/.test(q.since) ? Number(q.since) : q.since,
+    limit: q.limit,
+  };
+}
+
+function outageView(o: ManualOutage): Omit<ManualOutage, 'test'> {
+  const { test: _test, ...rest } = o;
+  return rest;
+}
+
+function notFound(reply: FastifyReply, req: FastifyRequest, message: string) {
+  return sendAdminError(reply, req, 'M365MOCK_NOT_FOUND', message);
 }
 
 export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Promise<void> {
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
-      info: { title: 'm365-mock admin API', version: '1' },
+      openapi: '3.1.0',
+      info: {
+        title: 'm365-mock admin API',
+        version: '1',
+        description:
+          'Reset, change and inspect the mock: scenarios, routes, journal, throttles, retry report.',
+      },
+      components: {
+        securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: '--admin-token' } },
+      },
+      security: opts.token ? [{ adminToken: [] }] : [],
     },
   });
+  const ctx: AdminContext = { ...opts, app };
 
-  app.get(
-    '/health',
-    {
-      schema: {
-        summary: 'Liveness',
-        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const validate = (httpPart === 'body' ? strictAjv : queryAjv).compile(schema);
+    return (data) => (validate(data) ? { value: data } : { error: validationError(validate.errors) });
+  });
+  // responses are documented by their schemas but sent as they are (no field is dropped silently)
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const { code, message } = adminErrorOf(err);
+    if (code === 'M365MOCK_INTERNAL') req.log.error({ err }, 'admin API error');
+    return sendAdminError(reply, req, code, message);
+  });
+  app.addHook('onRequest', adminGuard(opts));
+
+  for (const r of ROUTES) {
+    app.route({
+      method: r.method,
+      url: r.url,
+      schema: r.schema,
+      config: r.config ?? {},
+      handler: (req, reply) => r.handler(ctx, req, reply),
+    });
+  }
+
+  // POST /scenarios reads its body as text (YAML or JSON) so errors point at line:col of what was sent
+  await app.register(async (sub) => {
+    sub.removeAllContentTypeParsers();
+    sub.addContentTypeParser(
+      ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'],
+      { parseAs: 'string' },
+      (_req, body, done) => done(null, body),
+    );
+    sub.post(
+      '/scenarios',
+      {
+        config: { mutates: true } satisfies AdminRouteConfig,
+        schema: {
+          tags: ['scenarios'],
+          summary: 'Load (or replace) a scenario from YAML or JSON, validated like a file',
+          consumes: ['application/yaml', 'text/yaml', 'application/json'],
+          body: { type: 'string', description: 'the scenario document (file references are not allowed)' },
+          response: { 201: S.ScenarioName, 400: S.GraphError, 415: S.GraphError },
+        },
       },
-    },
-    async () => ({ status: 'ok' }),
-  );
+      (req, reply) => {
+        const r = loadScenarioText(String(req.body ?? ''), { label: 'request', seedOverride: opts.seed });
+        if (!r.ok) {
+          const details = r.issues.map((i) => ({
+            code: 'M365MOCK_INVALID_SCENARIO',
+            message: formatIssue(i),
+            target: `${i.line}:${i.col}`,
+          }));
+          const n = details.length;
+          return sendAdminError(
+            reply,
+            req,
+            'M365MOCK_INVALID_SCENARIO',
+            `invalid scenario (${n} problem${n === 1 ? '' : 's'}): ${details[0]!.message}`,
+            details,
+          );
+        }
+        opts.engine.load(r.scenarios);
+        const s = r.scenarios[0]!;
+        req.log.info({ scenario: s.name }, 'scenario loaded over the admin API');
+        return reply.code(201).send({ name: s.name, routes: s.routes.length });
+      },
+    );
+  });
 
-  app.get(
-    '/tls/ca.pem',
-    { schema: { summary: 'The CA certificate of the --tls self-signed certificate' } },
-    async (_req, reply) => {
-      if (!opts.tls) {
-        return reply
-          .code(404)
-          .send({ error: { code: 'M365MOCK_TLS_OFF', message: 'the server was not started with --tls' } });
-      }
-      return reply.type('application/x-pem-file').send(opts.tls.ca);
-    },
+  app.get('/docs/json', { schema: { tags: ['docs'], summary: 'This OpenAPI document' } }, async () =>
+    app.swagger(),
   );
+  // anything else under /__admin: the admin API's own 404 (never the mocked routes)
+  app.all('/*', { schema: { hide: true } }, (req, reply) =>
+    sendAdminError(reply, req, 'M365MOCK_NOT_FOUND', `no admin call ${req.method} ${req.url.split('?')[0]}`),
+  );
+}
 
-  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+function validationError(errors: Ajv['errors']): Error {
+  const first = errors?.[0];
+  const where = first?.instancePath || '';
+  const extra =
+    first?.params && 'additionalProperty' in first.params ? ` '${first.params.additionalProperty}'` : '';
+  const err = new Error(`${where ? `${where} ` : ''}${first?.message ?? 'is invalid'}${extra}`) as Error & {
+    statusCode: number;
+    validation: unknown;
+  };
+  err.statusCode = 400;
+  err.validation = errors;
+  return err;
+}
+
+function adminErrorOf(err: FastifyError): { code: AdminErrorCode; message: string } {
+  const ctx = (err as { validationContext?: string }).validationContext;
+  if (err.validation)
+    return { code: 'M365MOCK_INVALID_REQUEST', message: `${ctx ?? 'request'} ${err.message}` };
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        code: 'M365MOCK_UNSUPPORTED_MEDIA_TYPE',
+        message: 'send application/json (or, for scenarios, application/yaml)',
+      };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { code: 'M365MOCK_INVALID_REQUEST', message: 'the body is not valid JSON' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'M365MOCK_TOO_LARGE', message: 'the body is too large' };
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { code: 'M365MOCK_INVALID_REQUEST', message: err.message };
+  return { code: 'M365MOCK_INTERNAL', message: 'the admin call failed; see the mock log' };
 }

@@ -1,0 +1,214 @@
+// Schemas of the admin API's inputs and answers: they validate the inputs and document everything
+// in the OpenAPI served at /__admin/docs/json.
+import { type Static, Type } from '@sinclair/typebox';
+import { ErrorOverride } from '../scenario/schema.js';
+
+const open = { additionalProperties: true } as const;
+const strict = { additionalProperties: false } as const;
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const Health = Type.Object({ status: Type.Literal('ok') });
+
+export const GraphError = Type.Object(
+  {
+    error: Type.Object(
+      {
+        code: Type.String({ description: 'M365MOCK_* for the admin API' }),
+        message: Type.String(),
+        details: Type.Optional(
+          Type.Array(
+            Type.Object({
+              code: Type.String(),
+              message: Type.String(),
+              target: Type.Optional(Type.String()),
+            }),
+          ),
+        ),
+        innerError: Type.Optional(Type.Object({}, open)),
+      },
+      open,
+    ),
+  },
+  { description: 'the Graph error envelope' },
+);
+
+export const RouteView = Type.Object(
+  {
+    id: Type.String(),
+    key: Type.String({ description: 'scenario/id: unique across scenarios, accepted wherever an id is' }),
+    scenario: Type.String(),
+    method: Type.String(),
+    path: Type.String(),
+  },
+  { ...open, description: 'the route as written in its scenario, after runtime patches' },
+);
+
+export const ScenarioList = Type.Object({
+  scenarios: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      description: Nullable(Type.String()),
+      file: Nullable(Type.String()),
+      seed: Type.Number(),
+      auth: Type.String(),
+      loadedAt: Type.Number({ description: 'epoch ms: when.window and outage windows count from here' }),
+      routes: Type.Array(RouteView),
+    }),
+  ),
+});
+
+export const ScenarioName = Type.Object({ name: Type.String(), routes: Type.Optional(Type.Integer()) });
+export const NameParam = Type.Object({ name: Type.String({ maxLength: 128 }) });
+export const IdParam = Type.Object({
+  id: Type.String({ maxLength: 300, description: 'route id, or scenario/id' }),
+});
+export const SessionQuery = Type.Object(
+  { session: Type.Optional(Type.String({ maxLength: 128, description: 'an x-mock-session id' })) },
+  strict,
+);
+export const ResetResult = Type.Object({
+  reset: Type.Union([Type.Literal('all'), Type.Literal('session')]),
+  session: Nullable(Type.String()),
+});
+
+export const ThrottleList = Type.Object({
+  throttles: Type.Array(
+    Type.Object(
+      {
+        scenario: Type.String(),
+        session: Type.String(),
+        throttle: Type.String({ description: 'the limiter name' }),
+        algorithm: Type.String(),
+        key: Type.String({ description: "the scope key, e.g. 'tenant=…|app=…'" }),
+        limit: Type.Number(),
+        used: Type.Number(),
+        remaining: Type.Number(),
+        resetAt: Type.Number({ description: 'epoch ms when the key has its whole quota again' }),
+        resetAtIso: Type.String(),
+        retryAfterUntil: Type.Number({ description: 'epoch ms until which requests are early retries' }),
+      },
+      open,
+    ),
+  ),
+});
+
+export const OutageRequest = Type.Object(
+  {
+    path: Type.Optional(Type.String({ maxLength: 2048, description: 'a path glob (default: every path)' })),
+    status: Type.Optional(Type.Integer({ minimum: 400, maximum: 599 })),
+    retryAfter: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
+    error: Type.Optional(ErrorOverride),
+  },
+  strict,
+);
+export type OutageRequestT = Static<typeof OutageRequest>;
+export const Outage = Type.Object(
+  { id: Type.String(), path: Type.String(), since: Type.Number({ description: 'epoch ms' }) },
+  open,
+);
+export const OutageList = Type.Object({ outages: Type.Array(Outage) });
+export const Stopped = Type.Object({ stopped: Type.Integer() });
+export const DeltaExpire = Type.Object(
+  {
+    routeId: Type.Optional(Type.String({ maxLength: 300 })),
+    session: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  strict,
+);
+export type DeltaExpireT = Static<typeof DeltaExpire>;
+export const Expired = Type.Object({ expired: Type.Integer() });
+
+const filterFields = {
+  method: Type.Optional(Type.String({ pattern: '^[A-Za-z]{1,16}$' })),
+  path: Type.Optional(
+    Type.String({ maxLength: 2048, description: 'a path glob: * within a segment, ** across' }),
+  ),
+  status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
+  routeId: Type.Optional(Type.String({ maxLength: 300 })),
+  route: Type.Optional(Type.String({ maxLength: 300, description: 'same as routeId' })),
+  session: Type.Optional(Type.String({ maxLength: 128 })),
+};
+
+export const JournalQuery = Type.Object(
+  {
+    ...filterFields,
+    since: Type.Optional(
+      Type.String({
+        pattern: '^(\\d{1,16}|\\d{4}-\\d\\d-\\d\\dT[0-9:.]+(Z|[+-]\\d\\d:\\d\\d)?)$',
+        description: 'epoch ms or an ISO date-time',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  },
+  strict,
+);
+export type JournalQueryT = Static<typeof JournalQuery>;
+
+export const CountFilter = Type.Object(filterFields, strict);
+export const Count = Type.Object({ count: Type.Integer() });
+
+export const UnmatchedQuery = Type.Object(
+  {
+    session: Type.Optional(Type.String({ maxLength: 128 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  },
+  strict,
+);
+
+export const JournalEntry = Type.Object(
+  {
+    id: Type.Integer(),
+    time: Type.Number({ description: 'epoch ms when the request arrived' }),
+    method: Type.String(),
+    url: Type.String(),
+    path: Type.String(),
+    query: Type.Object({}, open),
+    headers: Type.Object({}, { ...open, description: 'Authorization shows the decoded token claims' }),
+    body: Type.Unknown({ description: 'JSON as sent, text, or { base64 } (capped)' }),
+    bodyTruncated: Type.Optional(Type.Boolean()),
+    session: Type.String(),
+    scenario: Nullable(Type.String()),
+    routeId: Nullable(Type.String()),
+    status: Type.Integer(),
+    fault: Nullable(Type.String()),
+    durationMs: Type.Number(),
+    batchId: Nullable(Type.String()),
+    retryAfter: Nullable(Type.String()),
+    requestId: Type.String(),
+    ip: Type.String(),
+    unmatched: Type.Boolean(),
+  },
+  open,
+);
+
+export const RequestList = Type.Object({ requests: Type.Array(JournalEntry) });
+
+const NearMiss = Type.Object({
+  routeId: Type.String(),
+  scenario: Type.String(),
+  method: Type.String(),
+  path: Type.String(),
+  distance: Type.Number({ description: '0 would match; higher is further' }),
+});
+
+export const UnmatchedList = Type.Object({
+  requests: Type.Array(Type.Intersect([JournalEntry, Type.Object({ nearest: Type.Array(NearMiss) })])),
+});
+
+export const ReportQuery = Type.Object(
+  { format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('junit')])) },
+  strict,
+);
+
+export const Report = Type.Object(
+  {
+    generatedAt: Type.String(),
+    totals: Type.Object({}, open),
+    routes: Type.Array(Type.Object({}, open), { description: 'per client, session and route' }),
+    chains: Type.Array(Type.Object({}, open), {
+      description: 'each throttled request chain and its retries',
+    }),
+    unmatched: Type.Array(Type.Object({}, open)),
+  },
+  { ...open, description: 'JSON; with format=junit the same as JUnit XML' },
+);
