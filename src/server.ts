@@ -306,8 +306,8 @@ export function writeTransportFault(res: ServerResponse, d: Decision): void {
     case 'malformed-chunk': {
       res.writeHead(d.status, { ...d.headers, 'request-id': d.requestId, 'transfer-encoding': 'chunked' });
       res.flushHeaders();
-      socket.write('zz\r\nthis is not a chunk\r\n');
-      socket.destroy();
+      // destroy only once the bytes are out: a destroy right after write can drop them
+      socket.write('zz\r\nthis is not a chunk\r\n', () => socket.destroy());
       return;
     }
     case 'truncate': {
