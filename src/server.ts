@@ -84,6 +84,8 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
     headersTimeout: Math.min(opts.headersTimeoutMs ?? LIMITS.headersTimeoutMs, requestTimeout),
     requestTimeout,
     connectionsCheckingInterval: Math.min(LIMITS.timeoutCheckMs, requestTimeout),
+    // a request without Host reaches the app (and gets an envelope); links then use the socket address
+    requireHostHeader: false,
   };
   const app = Fastify({
     loggerInstance: opts.logger === false || opts.logger === undefined ? undefined : opts.logger,
