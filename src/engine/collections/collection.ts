@@ -47,9 +47,7 @@ function targetOf(route: CompiledRoute, path: string): Target | undefined {
   if (last === '$count') return { kind: 'count' };
   if (last === 'delta' || last === 'delta()')
     return route.collection?.delta ? { kind: 'delta' } : { kind: 'item', key: last };
-  // OData key syntax users('id') is accepted too
-  const m = /^\('(.*)'\)$/.exec(last);
-  return { kind: 'item', key: m ? m[1]!.replace(/''/g, "'") : last };
+  return { kind: 'item', key: last };
 }
 
 /** The extra paths a collection route serves besides its own (the route table registers them). */
