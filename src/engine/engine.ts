@@ -196,7 +196,9 @@ export class MockEngine {
     if (!acceptsJson(req.headers.accept) && !route.acceptsBinary) {
       return errorDecision(406, req, ctx);
     }
-    if (Buffer.isBuffer(req.body) && req.body.length > 0 && !route.acceptsBinary) {
+    // a body that is not JSON: a Buffer, or a string from Fastify's own text/plain parser
+    const unreadable = Buffer.isBuffer(req.body) || typeof req.body === 'string';
+    if (unreadable && (req.body as Buffer | string).length > 0 && !route.acceptsBinary) {
       return errorDecision(415, req, ctx);
     }
 
