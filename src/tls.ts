@@ -2,7 +2,6 @@
 // 127.0.0.1/::1; or the user's own --tls-cert/--tls-key. The certificate is its own CA: clients trust
 // it by loading GET /__admin/tls/ca.pem.
 import { readFileSync } from 'node:fs';
-import selfsigned from 'selfsigned';
 
 export interface TlsMaterial {
   key: string;
@@ -20,6 +19,8 @@ export async function tlsMaterial(opts: {
     const cert = readFileSync(opts.certFile, 'utf8');
     return { cert, key: readFileSync(opts.keyFile, 'utf8'), ca: cert };
   }
+  // loaded only when asked for: most runs are plain http, and it is slow to import
+  const { default: selfsigned } = await import('selfsigned');
   const dns = ['localhost', ...(opts.hosts ?? []).filter((h) => !/^[0-9.:]+$/.test(h) && h !== 'localhost')];
   const notAfter = new Date();
   notAfter.setFullYear(notAfter.getFullYear() + 1);
@@ -41,6 +42,6 @@ export async function tlsMaterial(opts: {
         ],
       },
     ],
-  } as Parameters<typeof selfsigned.generate>[1]);
+  } as Parameters<typeof import('selfsigned').generate>[1]);
   return { key: pems.private, cert: pems.cert, ca: pems.cert };
 }
