@@ -202,7 +202,7 @@ export function buildReport(
       fault: e.fault,
     };
     if (chain) {
-      attempt.waitedMs = Math.max(0, e.time - chain.lastSentAt);
+      attempt.waitedMs = Math.max(0, Math.round(e.time - chain.lastSentAt));
       attempt.askedMs = chain.lastAskedMs;
       attempt.early = chain.lastAskedMs !== null && attempt.waitedMs + EARLY_TOLERANCE_MS < chain.lastAskedMs;
       chain.attempts.push(attempt);

@@ -356,6 +356,13 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     return sendAdminError(reply, req, code, message);
   });
   app.addHook('onRequest', adminGuard(opts));
+  // a POST without a body (reset, delta/expire) is fine even when it says it is JSON
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if ((body as string).trim() === '') done(null, undefined);
+    else parseJson(req, body as string, done);
+  });
 
   for (const r of ROUTES) {
     app.route({
