@@ -9,8 +9,8 @@
 //   retry: answered again (429 with the time still to wait), or with `earlyRetry: extend` the
 //   penalty restarts from the early request (so the next Retry-After is at least the previous one);
 //   `earlyRetry: ignore` lets the limiter alone decide.
-// - `retryAfterFormat: http-date`: an IMF-fixdate rounded up to the whole second, so a client that
-//   waits until it is never early.
+// - `retryAfterFormat: http-date`: an IMF-fixdate of the penalty's end rounded up to the whole
+//   second, so a client that waits until it (or rounds the seconds to it) is never early.
 import { type CompiledEnvelope, compileEnvelope } from '../../graph/envelope.js';
 import { baseHeaders } from '../../graph/headers.js';
 import { type RespondContext, respond } from '../../graph/respond.js';
@@ -125,14 +125,14 @@ export function throttleRequest(
   const early = s.blockedUntil > now;
   let retryAt = 0; // the instant Retry-After announces
   if (early && t.earlyRetry !== 'ignore') {
-    if (t.earlyRetry === 'extend') s.blockedUntil = announce(t, now, s.penaltyMs);
+    if (t.earlyRetry === 'extend') s.blockedUntil = now + s.penaltyMs;
     retryAt = s.blockedUntil;
   } else {
     const wait = t.limiter.take(s, cost, now);
     if (wait > 0) {
       const seconds = t.fixedRetryAfter ?? Math.max(1, Math.ceil(wait / 1000));
       s.penaltyMs = seconds * 1000;
-      retryAt = s.blockedUntil = announce(t, now, s.penaltyMs);
+      retryAt = s.blockedUntil = now + s.penaltyMs;
     }
   }
   // a partly refilled token still counts as used: headers speak whole units
@@ -155,7 +155,9 @@ export function throttleRequest(
   const seconds = Math.max(0, Math.ceil((retryAt - now) / 1000));
   const headers =
     t.warnUnits !== undefined ? rateLimitHeaders(t, used, seconds) : ({} as Record<string, string>);
-  headers['retry-after'] = t.httpDate ? new Date(retryAt).toUTCString() : String(seconds);
+  headers['retry-after'] = t.httpDate
+    ? new Date(Math.ceil(retryAt / 1000) * 1000).toUTCString() // never earlier than the penalty's end
+    : String(seconds);
   if (t.throttleHeaders) {
     headers['x-ms-throttle-limit-percentage'] = percentage((used + cost) / t.limit);
     headers['x-ms-throttle-scope'] = throttleScope(t, ids, req.method, route.key);
@@ -169,12 +171,6 @@ export function throttleRequest(
   });
   d.clientKey = key;
   return { reject: d };
-}
-
-/** The instant a penalty of `ms` from now ends, as announced (http-date: rounded up to the second). */
-function announce(t: CompiledThrottle, now: number, ms: number): number {
-  const at = now + ms;
-  return t.httpDate ? Math.ceil(at / 1000) * 1000 : at;
 }
 
 function rateLimitHeaders(t: CompiledThrottle, used: number, resetSeconds: number): Record<string, string> {
