@@ -346,7 +346,11 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
 
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const validate = (httpPart === 'body' ? strictAjv : queryAjv).compile(schema);
-    return (data) => (validate(data) ? { value: data } : { error: validationError(validate.errors) });
+    // no body at all is as good as {} where {} is valid (POST /requests/count, /outages, …)
+    return (data) =>
+      validate((data === undefined || data === null) && httpPart === 'body' ? {} : data)
+        ? { value: data }
+        : { error: validationError(validate.errors) };
   });
   // responses are documented by their schemas but sent as they are (no field is dropped silently)
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
