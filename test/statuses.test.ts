@@ -1,6 +1,6 @@
 // Every status Graph documents, scripted in a scenario file and answered over real HTTP: the status,
 // Graph's standard headers, and the error envelope with the code real Graph uses in that workload.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ERROR_JSON, ODATA_JSON, WWW_AUTHENTICATE } from '../src/graph/headers.js';
 import { GRAPH_DATE, GUID, getJson, startMock, tempScenarioDir } from './helpers/mock.js';
 
@@ -101,7 +101,7 @@ ${yamlRoutes}
 `;
 
 /** The headers every Graph response carries, success or error. */
-function standardHeaders(t: Tap, h: Headers, label: string) {
+function standardHeaders(t: Test, h: Headers, label: string) {
   t.match(h.get('request-id'), GUID, `${label}: request-id is a GUID`);
   t.ok(h.get('client-request-id'), `${label}: client-request-id`);
   t.ok(h.get('date') && !Number.isNaN(Date.parse(h.get('date')!)), `${label}: Date`);
@@ -109,8 +109,6 @@ function standardHeaders(t: Tap, h: Headers, label: string) {
   const diag = JSON.parse(h.get('x-ms-ags-diagnostic') ?? 'null');
   t.ok(diag?.ServerInfo?.DataCenter, `${label}: x-ms-ags-diagnostic names a data center`);
 }
-
-type Tap = typeof t;
 
 t.test('every documented status, from a scenario file', async (t) => {
   const mock = await startMock(t, { scenarios: [tempScenarioDir({ 'statuses.yaml': scenario })] });
