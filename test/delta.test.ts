@@ -26,7 +26,7 @@ const scenario = (maxAge = '10m') => ({
 /** Follows nextLinks to the deltaLink; returns every item seen and the deltaLink. */
 async function drain(url: string, init: RequestInit = {}) {
   const seen: any[] = [];
-  let link: string | undefined = url;
+  let link: string = url;
   let pages = 0;
   for (;;) {
     const r = await getJson(link, init);
