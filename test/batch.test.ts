@@ -323,3 +323,36 @@ t.test('a malformed batch is an outer 400 with a Graph error body', async (t) =>
   const health = await getJson(`${mock.url}/__admin/health`);
   t.equal(health.status, 200, 'the server is fine afterwards');
 });
+
+t.test(
+  'scenarios/batch-partial-failure.yaml: the documented batch gives the documented statuses',
+  async (t) => {
+    const mock = await startMock(t); // the built-in scenarios, this one included
+    const u = '/users/6e7b768e-07e2-4810-8459-485f84f8f204';
+    const inbox = { method: 'GET', url: `${u}/mailFolders/inbox/messages?$top=5` };
+    const body = {
+      requests: [
+        { id: '1', method: 'GET', url: `${u}/manager` },
+        { id: '2', method: 'GET', url: '/groups/02bd9fd6-8f93-4758-87c3-1fb73740a315/owners' },
+        { id: '3', method: 'GET', url: `${u}/licenseDetails` },
+        { id: '4', ...inbox },
+        { id: '5', ...inbox },
+        { id: '6', ...inbox },
+        { id: '7', method: 'GET', url: `${u}/directReports`, dependsOn: ['1'] },
+      ],
+    };
+    const r = await post(mock.url, body, { 'x-mock-session': 'partial' });
+    t.equal(r.status, 200);
+    const items = byId(r.body);
+    t.same(
+      body.requests.map((x) => items.get(x.id).status),
+      [404, 403, 503, 200, 200, 429, 424],
+    );
+    t.equal(items.get('3').headers['Retry-After'], '2');
+    t.match(items.get('6').headers['Retry-After'], /^\d+$/);
+    t.equal(items.get('6').body.error.code, 'ApplicationThrottled');
+    t.equal(items.get('4').body.value.length, 2);
+    const retry = await post(mock.url, { requests: [body.requests[2]] }, { 'x-mock-session': 'partial' });
+    t.equal(retry.body.responses[0].status, 200, 'the transient 503 succeeds on retry');
+  },
+);
