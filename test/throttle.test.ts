@@ -4,13 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { Decision, GraphRequest } from '../src/engine/types.js';
 import type { ScenarioFile } from '../src/index.js';
+import { jwt } from './helpers/jwt.js';
 import { getJson, startMock } from './helpers/mock.js';
-
-/** An unsigned JWT (the mock decodes, never verifies). */
-export function jwt(claims: Record<string, unknown>): string {
-  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
-}
 
 function scenario(throttles: ScenarioFile['throttles'], routes: ScenarioFile['routes']): ScenarioFile {
   return { name: 'throttled', seed: 1, throttles, routes };
