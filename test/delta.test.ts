@@ -114,3 +114,12 @@ t.test('a token older than maxAge is 410; reset also invalidates tokens', async 
   mock.reset();
   t.equal((await getJson(again.deltaLink)).status, 410, 'state reset: the token no longer fits');
 });
+
+t.test('the built-in tenant: users/delta pages and ends with a deltaLink', async (t) => {
+  const mock = await startMock(t);
+  const d = await drain(`${mock.url}/v1.0/users/delta?$select=displayName`);
+  t.ok(d.seen.length >= 50, `${d.seen.length} users`);
+  t.ok(d.deltaLink);
+  const msgs = await drain(`${mock.url}/v1.0/me/messages/delta`);
+  t.ok(msgs.pages > 1, 'messages page by 10');
+});
