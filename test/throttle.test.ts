@@ -337,3 +337,14 @@ t.test('idle keys are forgotten: limiter memory stays bounded', async (t) => {
   });
   t.ok(keys.every((k) => k.used + k.remaining === 5 && k.used <= 1));
 });
+
+t.test('a cost above the limit is refused at load, with its location', async (t) => {
+  await t.rejects(
+    startMock(t, {
+      scenarios: [
+        'name: bad\nthrottles:\n  t: { limit: 2, window: 1s }\nroutes:\n  - { id: a, path: /v1.0/a, throttle: t, cost: 3, response: { status: 200 } }\n',
+      ],
+    }),
+    /:5:\d+.*cost 3 is more than the throttle's limit 2/,
+  );
+});

@@ -153,6 +153,13 @@ export function compileScenario(spec: ScenarioFile, opts: CompileOptions): Compi
         );
       }
     } else if (r.throttle) throttle = { ...r.throttle, name: `${id}#inline` };
+    const cost = r.cost ?? throttle?.cost ?? 1;
+    if (throttle && cost > throttle.limit) {
+      problem(
+        [...at, r.cost !== undefined ? 'cost' : 'throttle'],
+        `cost ${cost} is more than the throttle's limit ${throttle.limit}: no request could ever be admitted`,
+      );
+    }
 
     r.faults?.forEach((f, j) => checkHeaders(f.headers, [...at, 'faults', j, 'headers'], problem));
 
