@@ -60,6 +60,9 @@ t.test('health, scenario list, unknown admin path, tls/ca.pem without --tls', as
     ],
   );
 
+  const index = await getJson(`${mock.url}/__admin`);
+  t.equal(index.status, 200);
+  t.equal(index.body.docs, '/__admin/docs/json');
   const nothing = await getJson(`${mock.url}/__admin/nothing/here`);
   t.equal(nothing.status, 404);
   isGraphError(t, nothing, 'M365MOCK_NOT_FOUND');
@@ -235,6 +238,20 @@ t.test('GET /throttles shows each limiter key; reset clears it', async (t) => {
   t.equal(new Date(k.resetAtIso).getTime(), k.resetAt);
   await post(`${mock.url}/__admin/reset`, '');
   t.same((await getJson(`${mock.url}/__admin/throttles`)).body.throttles, []);
+
+  // per-session limiters: a reset of one session leaves the other throttled
+  const call = async (session: string) =>
+    (await getJson(`${mock.url}/v1.0/limited`, { headers: { 'x-mock-session': session } })).status;
+  t.same([await call('a'), await call('a'), await call('a')], [200, 200, 429]);
+  t.same([await call('b'), await call('b'), await call('b')], [200, 200, 429]);
+  await post(`${mock.url}/__admin/reset?session=a`, '');
+  t.equal(await call('a'), 200, 'session a has its quota back');
+  t.equal(await call('b'), 429, 'session b is still throttled');
+  const keys = (await getJson(`${mock.url}/__admin/throttles`)).body.throttles;
+  t.same(keys.map((k: any) => [k.session, k.used]).sort(), [
+    ['a', 1],
+    ['b', 2],
+  ]);
 });
 
 t.test('outages switched on and off at runtime; delta expiry answers a count', async (t) => {
@@ -326,6 +343,7 @@ t.test('OpenAPI at /__admin/docs/json is valid and lists every admin route', asy
     'DELETE /__admin/outages/{id}',
     'DELETE /__admin/requests',
     'DELETE /__admin/scenarios/{name}',
+    'GET /__admin/',
     'GET /__admin/docs/json',
     'GET /__admin/health',
     'GET /__admin/outages',

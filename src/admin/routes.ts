@@ -426,6 +426,11 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   app.get('/docs/json', { schema: { tags: ['docs'], summary: 'This OpenAPI document' } }, async () =>
     app.swagger(),
   );
+  app.get('/', { schema: { tags: ['docs'], summary: 'Where to start', response: { 200: S.Index } } }, () => ({
+    name: 'm365-mock admin API',
+    docs: `${app.prefix}/docs/json`,
+    health: `${app.prefix}/health`,
+  }));
   // anything else under /__admin: the admin API's own 404 (never the mocked routes)
   app.all('/*', { schema: { hide: true } }, (req, reply) =>
     sendAdminError(reply, req, 'M365MOCK_NOT_FOUND', `no admin call ${req.method} ${req.url.split('?')[0]}`),

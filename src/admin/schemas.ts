@@ -8,6 +8,7 @@ const strict = { additionalProperties: false } as const;
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const Health = Type.Object({ status: Type.Literal('ok') });
+export const Index = Type.Object({ name: Type.String(), docs: Type.String(), health: Type.String() });
 
 export const GraphError = Type.Object(
   {
