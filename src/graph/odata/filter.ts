@@ -23,7 +23,9 @@ type FuncName = 'startswith' | 'endswith' | 'contains' | 'tolower' | 'toupper';
 const CMP = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'in']);
 const FUNCS: Record<string, number> = { startswith: 2, endswith: 2, contains: 2, tolower: 1, toupper: 1 };
 
-export class FilterError extends Error {}
+export class FilterError extends Error {
+  override name = 'FilterError';
+}
 
 /** What a parsed filter needs from the request: endswith is an "advanced query" in Graph. */
 export interface ParsedFilter {
