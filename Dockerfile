@@ -1,0 +1,33 @@
+# m365-mock as a test fixture:
+#   docker build -t m365-mock .
+#   docker run -p 4365:4365 m365-mock                                         # built-in scenarios
+#   docker run -p 4365:4365 -v $PWD/scenarios:/scenarios:ro m365-mock --scenario /scenarios
+# Every flag also works as an environment variable (-e M365_MOCK_SEED=42, -e M365_MOCK_SCENARIO=/scenarios).
+
+# --- build: compile TypeScript with the dev dependencies ---
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# --- runtime: production dependencies, the compiled code, scenarios and schema; non-root ---
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    M365_MOCK_HOST=0.0.0.0 \
+    M365_MOCK_PORT=4365
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY scenarios ./scenarios
+COPY schema ./schema
+USER node
+EXPOSE 4365
+# slim images have no curl: the CLI probes /__admin/health itself (http, or https with --tls)
+HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 \
+  CMD ["node", "dist/cli.js", "healthcheck"]
+# exec form: node is PID 1 and receives SIGTERM itself; the CLI drains and exits 0 in under a second
+ENTRYPOINT ["node", "dist/cli.js"]

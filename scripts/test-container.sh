@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# npm run test:container — builds the Docker image and uses it the way users do: port mapping, built-in
+# scenarios, a mounted /scenarios folder, `healthcheck` inside the container, a refused invalid scenario,
+# and a `stop` that completes within 2 s. Uses docker when a Docker engine answers; otherwise podman,
+# provisioned by ../shared/tools/container-base.sh (needs root; builds node:20-bookworm-slim locally).
+# Ends with one summary line: `container: N passed, M failed`; exit 0 iff nothing failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+IMAGE=${M365_MOCK_IMAGE:-m365-mock:test}
+tag=$$
+pass=0
+fail=0
+containers=()
+tmp=$(mktemp -d)
+
+ok() { pass=$((pass + 1)); printf 'ok   %s\n' "$*"; }
+bad() { fail=$((fail + 1)); printf 'FAIL %s\n' "$*"; }
+check() { # check "description" command...
+  local what=$1; shift
+  if "$@"; then ok "$what"; else bad "$what"; fi
+}
+cleanup() {
+  for c in "${containers[@]}"; do $engine rm -f "$c" >/dev/null 2>&1 || true; done
+  rm -rf "$tmp"
+}
+
+if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+  engine=docker
+  build=(docker build -t "$IMAGE" .)
+else
+  shared=${M365_MOCK_SHARED:-../shared}
+  if [ ! -x "$shared/tools/container-base.sh" ]; then
+    echo "container: no Docker engine and no $shared/tools/container-base.sh to provision podman" >&2
+    echo 'container: 0 passed, 1 failed'
+    exit 1
+  fi
+  eval "$("$shared/tools/container-base.sh")"
+  engine=podman
+  build=(podman build --pull=never --network host --format docker -t "$IMAGE" .)
+fi
+trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+
+# http GET → "STATUS BODY" (curl on the host; the image itself has none)
+get() { curl -s -m 5 -o "$tmp/body" -w '%{http_code}' "$1" 2>/dev/null || true; }
+
+# start NAME [run options...] [-- CLI args...]: a detached container with 4365 mapped to a free local port
+start() {
+  local name=$1; shift
+  local run_args=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do run_args+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  containers+=("$name")
+  # podman without systemd logs that it cannot schedule HEALTHCHECK timers: shown only if run fails
+  $engine run -d --name "$name" -p 127.0.0.1::4365 "${run_args[@]}" "$IMAGE" "$@" >/dev/null \
+    2>"$tmp/run.err" || { cat "$tmp/run.err" >&2; return 1; }
+}
+
+# the image's own HEALTHCHECK reports healthy (podman runs it on demand; docker on its interval)
+image_healthcheck() {
+  if [ "$engine" = podman ]; then podman healthcheck run "$1" >/dev/null 2>&1; return; fi
+  for _ in $(seq 1 40); do
+    [ "$(docker inspect -f '{{.State.Health.Status}}' "$1")" = healthy ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+# waits for /__admin/health on the container's mapped port; prints the base URL
+wait_healthy() {
+  local name=$1 hostport url
+  for _ in $(seq 1 100); do
+    hostport=$($engine port "$name" 4365/tcp 2>/dev/null | head -1 || true)
+    if [ -n "$hostport" ]; then
+      url="http://${hostport/0.0.0.0/127.0.0.1}"
+      if [ "$(get "$url/__admin/health")" = 200 ]; then echo "$url"; return 0; fi
+    fi
+    [ "$($engine inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" = true ] || break
+    sleep 0.2
+  done
+  $engine logs "$name" >&2 || true
+  return 1
+}
+
+echo "container: building $IMAGE with $engine"
+if "${build[@]}" >"$tmp/build.log" 2>&1; then
+  ok "image builds ($engine)"
+else
+  tail -30 "$tmp/build.log"
+  bad "image builds ($engine)"
+  echo "container: $pass passed, $fail failed"
+  exit 1
+fi
+
+config=$($engine image inspect -f '{{.Config.User}} {{json .Config.ExposedPorts}} {{json .Config.Healthcheck}}' "$IMAGE")
+check "image runs as the non-root node user, exposes 4365, has a HEALTHCHECK ($config)" \
+  grep -q '^node .*4365/tcp.*healthcheck' <<<"$config"
+
+# 1. built-in scenarios
+c1=m365-mock-test-$tag-builtin
+start "$c1"
+if url=$(wait_healthy "$c1"); then
+  ok "GET /__admin/health → 200 through the port mapping ($url)"
+  check 'built-in route GET /v1.0/me → 200' test "$(get "$url/v1.0/me")" = 200
+  check 'readiness line in the container log' \
+    grep -q '^m365-mock listening on http://127.0.0.1:4365 (scenarios: ' <<<"$($engine logs "$c1" 2>/dev/null)"
+  check 'healthcheck inside the container exits 0' $engine exec "$c1" node dist/cli.js healthcheck
+  check "the image's HEALTHCHECK reports healthy" image_healthcheck "$c1"
+  check 'the server process runs as uid 1000 (node)' test "$($engine exec "$c1" id -u)" = 1000
+  t0=$(now_ms)
+  $engine stop -t 10 "$c1" >/dev/null 2>&1
+  ms=$(($(now_ms) - t0))
+  code=$($engine inspect -f '{{.State.ExitCode}}' "$c1")
+  check "stop -t 10 completes within 2 s (${ms} ms) with exit code 0 (got $code)" \
+    test "$ms" -lt 2000 -a "$code" = 0
+else
+  bad 'GET /__admin/health → 200 through the port mapping'
+fi
+
+# 2. a mounted scenario folder
+mkdir -p "$tmp/scenarios/data"
+cat >"$tmp/scenarios/mounted.yaml" <<'YAML'
+name: mounted
+routes:
+  - id: sites
+    method: GET
+    path: /v1.0/sites/:siteId
+    response: { status: 200, bodyFile: data/site.json }
+  - id: outage
+    method: GET
+    path: /v1.0/drives/*
+    response: { status: 503, retryAfter: 7 }
+YAML
+echo '{"id":"contoso.sharepoint.com,1,2","displayName":"Mounted Site"}' >"$tmp/scenarios/data/site.json"
+chmod -R a+rX "$tmp/scenarios"
+c2=m365-mock-test-$tag-mounted
+start "$c2" -v "$tmp/scenarios:/scenarios:ro" -- --scenario /scenarios
+if url=$(wait_healthy "$c2"); then
+  status=$(get "$url/v1.0/sites/root")
+  check "mounted scenario route GET /v1.0/sites/root → 200 with its bodyFile (got $status)" \
+    grep -q 'Mounted Site' "$tmp/body"
+  check 'mounted scenario route GET /v1.0/drives/x → 503' test "$(get "$url/v1.0/drives/x")" = 503
+  check 'only the mounted scenario is loaded' \
+    grep -q '(scenarios: mounted)$' <<<"$($engine logs "$c2" 2>/dev/null)"
+else
+  bad 'container with a mounted /scenarios folder becomes healthy'
+fi
+
+# 3. an invalid mounted scenario: exit 2 with file:line:col, like the CLI
+printf 'name: broken\nroutes:\n  - id: x\n    path: /v1.0/x\n    colour: red\n' >"$tmp/scenarios/broken.yaml"
+chmod a+r "$tmp/scenarios/broken.yaml"
+c3=m365-mock-test-$tag-invalid
+start "$c3" -v "$tmp/scenarios:/scenarios:ro" -- --scenario /scenarios/broken.yaml
+code=$($engine wait "$c3" 2>/dev/null | head -1 || true)
+logs=$($engine logs "$c3" 2>&1 || true)
+if [ "$code" = 2 ] && grep -q '^/scenarios/broken.yaml:5:5: ' <<<"$logs"; then
+  ok 'an invalid scenario stops the container with exit code 2 and file:line:col'
+else
+  tail -5 <<<"$logs"
+  bad "an invalid scenario stops the container with exit code 2 (got $code) and file:line:col"
+fi
+
+echo "container: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
