@@ -2,9 +2,10 @@
 // expiry, errors in the Graph envelope, token and read-only guards, and the OpenAPI document.
 import { validate } from '@readme/openapi-parser';
 import t from 'tap';
+import type { ScenarioFile } from '../src/index.js';
 import { GUID, getJson, startMock } from './helpers/mock.js';
 
-const base = {
+const base: ScenarioFile = {
   name: 'base',
   throttles: { app: { algorithm: 'fixed-window', limit: 2, window: '10s', scope: ['ip'] } },
   routes: [
@@ -35,7 +36,11 @@ const del = (url: string, headers: Record<string, string> = {}) =>
 const seq = async (url: string, session?: string) =>
   (await getJson(`${url}/v1.0/seq`, { headers: session ? { 'x-mock-session': session } : {} })).body.n;
 
-function isGraphError(t: Tap.Test, r: { body: any; headers: Headers }, code: string) {
+function isGraphError(
+  t: Pick<typeof import('tap').default, 'equal' | 'match'>,
+  r: { body: any; headers: Headers },
+  code: string,
+) {
   t.equal(r.body?.error?.code, code);
   t.match(r.body.error.innerError['request-id'], GUID);
   t.equal(r.headers.get('request-id'), r.body.error.innerError['request-id']);
