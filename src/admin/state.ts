@@ -30,12 +30,29 @@ export function unmatchedEntries(
   journal: Journal | undefined,
   filter: { session?: string; limit?: number } = {},
 ): Array<JournalEntry & { nearest: NearMiss[] }> {
-  const routes = engine.scenarios.flatMap((s) => s.routes);
+  const nearest = nearMisses(engine);
   const list = journal?.list({ unmatched: true, session: filter.session, limit: filter.limit }) ?? [];
-  return list.map((e) => ({ ...e, nearest: nearestRoutes(e.method, e.path, routes) }));
+  return list.map((e) => ({ ...e, nearest: nearest(e.method, e.path) }));
 }
 
 export function reportOf(engine: MockEngine, journal: Journal | undefined): RetryReport {
+  return buildReport(journal?.list() ?? [], nearMisses(engine));
+}
+
+/** distinct unmatched method + path pairs ranked per call: each costs a pass over every route */
+export const MAX_NEAR_MISS_LOOKUPS = 200;
+
+/** nearestRoutes, once per distinct method + path, for at most MAX_NEAR_MISS_LOOKUPS of them. */
+function nearMisses(engine: MockEngine): (method: string, path: string) => NearMiss[] {
   const routes = engine.scenarios.flatMap((s) => s.routes);
-  return buildReport(journal?.list() ?? [], (m, p) => nearestRoutes(m, p, routes));
+  const memo = new Map<string, NearMiss[]>();
+  return (method, path) => {
+    const key = `${method} ${path}`;
+    let hit = memo.get(key);
+    if (!hit) {
+      hit = memo.size < MAX_NEAR_MISS_LOOKUPS ? nearestRoutes(method, path, routes) : [];
+      memo.set(key, hit);
+    }
+    return hit;
+  };
 }
