@@ -22,6 +22,8 @@ import { getJson } from './helpers/mock.js';
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+// npm install takes 20–60 s; the file-level timeout (package.json tap.timeout) would cut it
+t.setTimeout(300_000);
 
 t.test('npm pack → npm install --omit=dev → the bin serves', { timeout: 240_000 }, async (t) => {
   if (!existsSync(join(ROOT, 'dist/cli.js'))) {
