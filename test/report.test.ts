@@ -165,3 +165,33 @@ t.test('--report FILE: written on close, JUnit for .xml', async (t) => {
   const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
   t.equal(json.totals.earlyRetries, 1);
 });
+
+t.test('Retry-After as an HTTP date is timed too', async (t) => {
+  const mock = await startMock(t, {
+    scenarios: [
+      {
+        name: 'dated',
+        throttles: {
+          t: {
+            algorithm: 'fixed-window',
+            limit: 1,
+            window: '3s',
+            scope: ['ip'],
+            retryAfterFormat: 'http-date',
+          },
+        },
+        routes: [{ id: 'r', path: '/v1.0/r', throttle: 't', response: { body: {} } }],
+      },
+    ],
+  });
+  t.same(await rawLoop(`${mock.url}/v1.0/r`, 'd', 1), [200]);
+  t.same(await rawLoop(`${mock.url}/v1.0/r`, 'd', 2), [429, 429]);
+  const r = mock.report();
+  const chain = r.chains[0]!;
+  t.match(chain.attempts[0]!.retryAfter, /GMT$/);
+  t.equal(chain.earlyRetries, 1);
+  t.ok(
+    chain.attempts[1]!.askedMs! > 0 && chain.attempts[1]!.askedMs! <= 4000,
+    `asked ${chain.attempts[1]!.askedMs} ms`,
+  );
+});
