@@ -43,8 +43,16 @@ trap cleanup EXIT
 
 now_ms() { date +%s%3N; }
 
-# http GET → "STATUS BODY" (curl on the host; the image itself has none)
-get() { curl -s -m 5 -o "$tmp/body" -w '%{http_code}' "$1" 2>/dev/null || true; }
+# GET URL: prints the status code (000 when nothing answers), the body goes to $tmp/body
+if command -v curl >/dev/null; then
+  get() { curl -s -m 5 -o "$tmp/body" -w '%{http_code}' "$1" 2>/dev/null || true; }
+else
+  get() {
+    node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(5000) })
+      .then(async (r) => { require("fs").writeFileSync(process.argv[2], await r.text()); process.stdout.write(String(r.status)); })
+      .catch(() => process.stdout.write("000"))' "$1" "$tmp/body"
+  }
+fi
 
 # start NAME [run options...] [-- CLI args...]: a detached container with 4365 mapped to a free local port
 start() {

@@ -92,6 +92,7 @@ function readFlags(args: string[]): { flags: Flags; positionals: string[] } {
   }
   const flags: Record<string, unknown> = { ...parsed.values };
   for (const [name, o] of Object.entries(OPTIONS)) {
+    if (name === 'help') continue;
     const v = process.env[`M365_MOCK_${name.toUpperCase().replace(/-/g, '_')}`];
     if (v === undefined || v === '' || flags[name] !== undefined) continue;
     if (o.type === 'boolean') flags[name] = /^(1|true|yes|on)$/i.test(v);
@@ -228,7 +229,7 @@ async function serve(flags: Flags): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    const deadline = setTimeout(() => process.exit(0), 2 * DRAIN_MS + 200);
+    const deadline = setTimeout(() => process.exit(0), DRAIN_MS + 400); // never past a second
     deadline.unref();
     drain(server.context.app.server, DRAIN_MS)
       .then(() => server.close())
