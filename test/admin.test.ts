@@ -380,3 +380,34 @@ t.test('every admin error code is documented in the README', async (t) => {
     t.match(readme, new RegExp(`\`${code}\`[^(]*\\(${status}\\)|\`${code}\`.*\\(${status}\\)`), code);
   }
 });
+
+t.test('hostile admin input: deep JSON, deep YAML, __proto__ — 400, never a crash', async (t) => {
+  const mock = await startMock(t, { scenarios: [base] });
+  const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+  const p = await getJson(`${mock.url}/__admin/routes/me`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: `{"response":{"body":${deep}}}`,
+  });
+  t.equal(p.status, 400);
+  t.match(p.body.error.message, /nests more than \d+ levels/);
+  const j = await post(`${mock.url}/__admin/scenarios`, deep);
+  t.equal(j.status, 400);
+  t.equal(j.body.error.code, 'M365MOCK_INVALID_SCENARIO');
+  const y = await post(
+    `${mock.url}/__admin/scenarios`,
+    `name: x\nroutes: []\nx: ${'['.repeat(100_000)}`,
+    'application/yaml',
+  );
+  t.equal(y.status, 400);
+  t.equal(y.body.error.code, 'M365MOCK_INVALID_SCENARIO');
+  const proto = await post(`${mock.url}/__admin/scenarios`, '{"name":"p","routes":[],"__proto__":{"x":1}}');
+  t.equal(proto.status, 400);
+  const protoPatch = await getJson(`${mock.url}/__admin/routes/me`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: '{"faults":[],"__proto__":{"x":1}}',
+  });
+  t.equal(protoPatch.status, 400, '__proto__ keys are refused');
+  t.equal((await getJson(`${mock.url}/__admin/health`)).status, 200, 'still serving');
+});

@@ -12,7 +12,8 @@ import type {
 } from 'fastify';
 import type { MockEngine } from '../engine/engine.js';
 import type { ManualOutage } from '../engine/outage.js';
-import { loadScenarioText } from '../scenario/load.js';
+import { jsonTooDeep, LIMITS } from '../hardening/limits.js';
+import { type LoadResult, loadScenarioText } from '../scenario/load.js';
 import { formatIssue } from '../scenario/parse.js';
 import type { TlsMaterial } from '../tls.js';
 import { type AdminGuardOptions, type AdminRouteConfig, adminGuard } from './auth.js';
@@ -364,8 +365,15 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if ((body as string).trim() === '') done(null, undefined);
-    else parseJson(req, body as string, done);
+    const text = body as string;
+    if (text.trim() === '') done(null, undefined);
+    else if (jsonTooDeep(text))
+      done(
+        Object.assign(new Error(`the JSON body nests more than ${LIMITS.maxJsonDepth} levels`), {
+          statusCode: 400,
+        }),
+      );
+    else parseJson(req, text, done);
   });
 
   for (const r of ROUTES) {
@@ -399,7 +407,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
         },
       },
       (req, reply) => {
-        const r = loadScenarioText(String(req.body ?? ''), { label: 'request', seedOverride: opts.seed });
+        const r = loadSafely(String(req.body ?? ''), 'request', opts.seed);
         if (!r.ok) {
           const details = r.issues.map((i) => ({
             code: 'M365MOCK_INVALID_SCENARIO',
@@ -435,6 +443,19 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   app.all('/*', { schema: { hide: true } }, (req, reply) =>
     sendAdminError(reply, req, 'M365MOCK_NOT_FOUND', `no admin call ${req.method} ${req.url.split('?')[0]}`),
   );
+}
+
+/** loadScenarioText, with a document too deep for the parser's stack reported as a located issue. */
+function loadSafely(text: string, label: string, seed: number | undefined): LoadResult {
+  try {
+    return loadScenarioText(text, { label, seedOverride: seed });
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return {
+      ok: false,
+      issues: [{ file: label, line: 1, col: 1, message: 'the document nests too deeply' }],
+    };
+  }
 }
 
 function validationError(errors: Ajv['errors']): Error {

@@ -98,7 +98,14 @@ export function watchScenarios(opts: WatchOptions): ScenarioWatcher {
     const hash = hashOf(text);
     const was = loaded.get(file);
     if (was?.hash === hash) return;
-    const r = loadScenarioText(text, { file, baseDir: dirname(file), seedOverride: opts.seed });
+    let r: ReturnType<typeof loadScenarioText>;
+    try {
+      r = loadScenarioText(text, { file, baseDir: dirname(file), seedOverride: opts.seed });
+    } catch (err) {
+      // a reload runs in a timer: whatever the file holds, it must not take the process down
+      const message = err instanceof RangeError ? 'the document nests too deeply' : `cannot load: ${err}`;
+      r = { ok: false, issues: [{ file, line: 1, col: 1, message }] };
+    }
     if (!r.ok) {
       emit({ kind: 'invalid', file, issues: r.issues });
       return;
