@@ -12,7 +12,7 @@ const scenario = {
       method: 'POST',
       path: '/:version/drives/:driveId/items/:itemId/copy',
       workload: 'onedrive' as const,
-      operation: { duration: '600ms', resourceId: '01BYE5RZ5MYLM2SMX75ZBIPQZIHT6OAYPB' },
+      operation: { duration: '2s', resourceId: '01BYE5RZ5MYLM2SMX75ZBIPQZIHT6OAYPB' },
     },
     {
       id: 'copy-fails',
@@ -31,6 +31,7 @@ const scenario = {
 
 t.test('202 + monitor: inProgress with rising percentage, then completed with resourceId', async (t) => {
   const mock = await startMock(t, { scenarios: [scenario] });
+  const t0 = Date.now();
   const started = await fetch(`${mock.url}/v1.0/drives/d1/items/i1/copy`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -55,8 +56,16 @@ t.test('202 + monitor: inProgress with rising percentage, then completed with re
     `${p1.body.percentageComplete} → ${p2.body.percentageComplete}`,
   );
   t.ok(p2.body.percentageComplete < 100);
-  await sleep(450);
-  const done = await getJson(monitor);
+  // poll like a client until the 2 s operation is done
+  let done = await getJson(monitor);
+  let last = p2.body.percentageComplete;
+  while (done.body.status === 'inProgress' && Date.now() - t0 < 6000) {
+    t.ok(done.body.percentageComplete >= last, 'percentage never goes down');
+    last = done.body.percentageComplete;
+    await sleep(200);
+    done = await getJson(monitor);
+  }
+  t.ok(Date.now() - t0 >= 1900, 'not done before its duration');
   t.equal(done.status, 200);
   t.same(done.body, {
     operation: 'ItemCopy',
