@@ -214,3 +214,14 @@ t.test('seeded: same seed and order ⇒ same outcomes; another seed ⇒ others',
   for (let i = 0; i < 40; i++) again.push((await getJson(`${mock.url}/v1.0/me/messages`)).status);
   t.same(again, a, 'after a reset the same sequence again');
 });
+
+t.test('a status fault needs an error status: refused at load with its location', async (t) => {
+  await t.rejects(
+    startMock(t, {
+      scenarios: [
+        'name: f\nroutes:\n  - id: a\n    path: /v1.0/a\n    faults: [ { probability: 1, status: 200 } ]\n    response: { status: 200 }\n',
+      ],
+    }),
+    /:5:\d+.*expected a 4xx or 5xx status, got 200/,
+  );
+});

@@ -18,6 +18,7 @@ import type {
 import { parseDuration } from './duration.js';
 import type { Locate, ScenarioIssue } from './parse.js';
 import type {
+  FaultSpec,
   ResponseSpec,
   RouteSpec,
   ScenarioFile,
@@ -161,7 +162,7 @@ export function compileScenario(spec: ScenarioFile, opts: CompileOptions): Compi
       );
     }
 
-    r.faults?.forEach((f, j) => checkHeaders(f.headers, [...at, 'faults', j, 'headers'], problem));
+    for (const [j, f] of (r.faults ?? []).entries()) checkFault(f, [...at, 'faults', j], problem);
 
     const routeWorkload = r.workload ?? workload;
     const list = r.responses ?? (r.response ? [r.response] : []);
@@ -220,7 +221,7 @@ export function compileScenario(spec: ScenarioFile, opts: CompileOptions): Compi
     scenario.routes.push(route);
   });
 
-  spec.faults?.forEach((f, j) => checkHeaders(f.headers, ['faults', j, 'headers'], problem));
+  for (const [j, f] of (spec.faults ?? []).entries()) checkFault(f, ['faults', j], problem);
 
   if (issues.length) return { ok: false, issues };
   return { ok: true, scenario };
@@ -239,6 +240,14 @@ function checkHeaders(
 }
 
 type Problem = (path: (string | number)[], message: string) => void;
+
+/** A status fault answers a Graph error envelope, so it needs an error status. */
+function checkFault(f: FaultSpec, at: (string | number)[], problem: Problem): void {
+  checkHeaders(f.headers, [...at, 'headers'], problem);
+  if (f.transport === undefined && f.status !== undefined && f.status < 400) {
+    problem([...at, 'status'], `a fault answers an error: expected a 4xx or 5xx status, got ${f.status}`);
+  }
+}
 
 export function compileResponse(
   r: ResponseSpec,
