@@ -150,7 +150,7 @@ function tokenBucket(limit: number, windowMs: number): Limiter {
         s.units = Math.max(0, s.units - cost);
         return 0;
       }
-      return Math.ceil((cost - s.units) / rate);
+      return Math.ceil((cost - s.units) / rate - 1e-6); // float dust must not add a millisecond
     },
     used: (s, now) => limit - tokensAt(s, now),
     resetMs: (s, now) => (limit - tokensAt(s, now)) / rate,
