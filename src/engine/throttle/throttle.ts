@@ -112,10 +112,11 @@ export function throttleRequest(
   const t = compileThrottle(spec);
   const slot = slotOf(session, t);
   const { key, ids } = t.keyOf(req, route.key, now);
+  // Map order = recency: a known key is moved to the end, a new one first makes room at the front
   let s = slot.keys.get(key);
-  if (s)
-    slot.keys.delete(key); // re-inserted below: Map order = recency
-  else {
+  if (s) {
+    slot.keys.delete(key);
+  } else {
     sweep(slot.keys, now);
     s = t.limiter.fresh(now);
   }
