@@ -9,7 +9,8 @@ import { type RetryReport, reportToJunit } from './admin/report.js';
 import { reportOf, resetState, unmatchedEntries } from './admin/state.js';
 import { MockEngine } from './engine/engine.js';
 import type { CompiledScenario } from './scenario/compiled.js';
-import { loadScenarioPaths, loadScenarioText } from './scenario/load.js';
+import { loadScenarioTextGuarded } from './scenario/guarded-load.js';
+import { loadScenarioPaths } from './scenario/load.js';
 import { formatIssue, type ScenarioIssue } from './scenario/parse.js';
 import type { ScenarioFile } from './scenario/schema.js';
 import { type ScenarioWatcher, watchScenarios } from './scenario/watch.js';
@@ -114,7 +115,7 @@ export function compileScenarios(inputs: Array<string | ScenarioFile>, seed?: nu
       return;
     }
     const text = typeof input === 'string' ? input : JSON.stringify(input);
-    const r = loadScenarioText(text, { label, seedOverride: seed });
+    const r = loadScenarioTextGuarded(text, { label, seedOverride: seed });
     if (r.ok) out.push(...r.scenarios);
     else issues.push(...r.issues);
   });
@@ -176,7 +177,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     report,
     loadScenario: (scenario) => {
       const text = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
-      const r = loadScenarioText(text, { label: '<scenario>', seedOverride: opts.seed });
+      const r = loadScenarioTextGuarded(text, { label: '<scenario>', seedOverride: opts.seed });
       if (!r.ok) throw new ScenarioLoadError(r.issues);
       engine.load(r.scenarios);
       return r.scenarios[0]!.name;

@@ -391,6 +391,12 @@ t.test('hostile admin input: deep JSON, deep YAML, __proto__ — 400, never a cr
   });
   t.equal(p.status, 400);
   t.match(p.body.error.message, /nests more than \d+ levels/);
+  // ~2,000 nested flow brackets make the yaml parser run out of memory (fatal): refused before parsing
+  for (const n of [2_000, 5_000]) {
+    const flow = await post(`${mock.url}/__admin/scenarios`, '['.repeat(n) + ']'.repeat(n));
+    t.equal(flow.status, 400);
+    t.match(flow.body.error.details[0].message, /^request:1:1: brackets nest more than 256 levels/);
+  }
   const j = await post(`${mock.url}/__admin/scenarios`, deep);
   t.equal(j.status, 400);
   t.equal(j.body.error.code, 'M365MOCK_INVALID_SCENARIO');

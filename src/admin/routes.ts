@@ -13,7 +13,7 @@ import type {
 import type { MockEngine } from '../engine/engine.js';
 import type { ManualOutage } from '../engine/outage.js';
 import { jsonTooDeep, LIMITS } from '../hardening/limits.js';
-import { type LoadResult, loadScenarioText } from '../scenario/load.js';
+import { loadScenarioTextGuarded } from '../scenario/guarded-load.js';
 import { formatIssue } from '../scenario/parse.js';
 import type { TlsMaterial } from '../tls.js';
 import { type AdminGuardOptions, type AdminRouteConfig, adminGuard } from './auth.js';
@@ -407,7 +407,10 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
         },
       },
       (req, reply) => {
-        const r = loadSafely(String(req.body ?? ''), 'request', opts.seed);
+        const r = loadScenarioTextGuarded(String(req.body ?? ''), {
+          label: 'request',
+          seedOverride: opts.seed,
+        });
         if (!r.ok) {
           const details = r.issues.map((i) => ({
             code: 'M365MOCK_INVALID_SCENARIO',
@@ -443,19 +446,6 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   app.all('/*', { schema: { hide: true } }, (req, reply) =>
     sendAdminError(reply, req, 'M365MOCK_NOT_FOUND', `no admin call ${req.method} ${req.url.split('?')[0]}`),
   );
-}
-
-/** loadScenarioText, with a document too deep for the parser's stack reported as a located issue. */
-function loadSafely(text: string, label: string, seed: number | undefined): LoadResult {
-  try {
-    return loadScenarioText(text, { label, seedOverride: seed });
-  } catch (err) {
-    if (!(err instanceof RangeError)) throw err;
-    return {
-      ok: false,
-      issues: [{ file: label, line: 1, col: 1, message: 'the document nests too deeply' }],
-    };
-  }
 }
 
 function validationError(errors: Ajv['errors']): Error {

@@ -8,7 +8,8 @@ import { type FSWatcher, readFileSync, statSync, watch } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { MockEngine } from '../engine/engine.js';
-import { loadScenarioText } from './load.js';
+import { loadScenarioTextGuarded } from './guarded-load.js';
+import type { LoadResult } from './load.js';
 import { formatIssue, LIMITS, type ScenarioIssue } from './parse.js';
 
 export const DEFAULT_DEBOUNCE_MS = 100;
@@ -98,13 +99,12 @@ export function watchScenarios(opts: WatchOptions): ScenarioWatcher {
     const hash = hashOf(text);
     const was = loaded.get(file);
     if (was?.hash === hash) return;
-    let r: ReturnType<typeof loadScenarioText>;
+    // a reload runs in a timer: whatever the file holds, it must not take the process down
+    let r: LoadResult;
     try {
-      r = loadScenarioText(text, { file, baseDir: dirname(file), seedOverride: opts.seed });
+      r = loadScenarioTextGuarded(text, { file, baseDir: dirname(file), seedOverride: opts.seed });
     } catch (err) {
-      // a reload runs in a timer: whatever the file holds, it must not take the process down
-      const message = err instanceof RangeError ? 'the document nests too deeply' : `cannot load: ${err}`;
-      r = { ok: false, issues: [{ file, line: 1, col: 1, message }] };
+      r = { ok: false, issues: [{ file, line: 1, col: 1, message: `cannot load: ${err}` }] };
     }
     if (!r.ok) {
       emit({ kind: 'invalid', file, issues: r.issues });
