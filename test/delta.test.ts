@@ -122,4 +122,14 @@ t.test('the built-in tenant: users/delta pages and ends with a deltaLink', async
   t.ok(d.deltaLink);
   const msgs = await drain(`${mock.url}/v1.0/me/messages/delta`);
   t.ok(msgs.pages > 1, 'messages page by 10');
+  const expire = await getJson(`${mock.url}/__admin/delta/expire`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ routeId: 'users' }),
+  });
+  t.equal(expire.status, 200);
+  t.ok(expire.body.expired >= 1);
+  const gone = await getJson(d.deltaLink);
+  t.equal(gone.status, 410, 'the admin API expires the tokens');
+  t.equal(gone.headers.get('location'), `${mock.url}/v1.0/users/delta?$select=displayName`);
 });
