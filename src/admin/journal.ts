@@ -105,14 +105,14 @@ export class Journal {
     const s = this.slots[this.next]!;
     this.next = (this.next + 1) % this.size;
     s.id = ++this.seq;
-    s.time = Math.round(now - durationMs);
+    s.time = now - durationMs;
     s.req = req;
     s.cappedBody = bodyTooLarge(req) ? capBody(req.body) : KEEP_AS_IS;
     s.status = d.status;
     s.routeId = d.routeId;
     s.scenario = d.scenario;
     s.fault = d.fault ?? null;
-    s.durationMs = Math.round(durationMs * 100) / 100;
+    s.durationMs = durationMs;
     s.retryAfter = d.extraHeaders?.['retry-after'] ?? d.headers['retry-after'] ?? null;
     s.requestId = d.requestId;
     s.unmatched = d.unmatched === true;
@@ -183,8 +183,10 @@ function bodyTooLarge(req: GraphRequest): boolean {
   if (b === undefined || b === null) return false;
   if (Buffer.isBuffer(b)) return b.length > CAPS.body;
   if (typeof b === 'string') return b.length > CAPS.body;
+  // a $batch item's body is part of a parsed batch of up to the body limit: kept capped, so 20 items
+  // of a large batch cannot each pin their share for the life of the ring
+  if (req.batchId !== undefined) return true;
   const len = Number(req.headers['content-length']);
-  // $batch items have no content-length of their own; their outer body was already bounded
   return Number.isFinite(len) && len > CAPS.body;
 }
 
@@ -219,7 +221,7 @@ function materialize(s: Slot): JournalEntry {
   const body = s.cappedBody === KEEP_AS_IS ? capBody(req.body) : (s.cappedBody as ReturnType<typeof capBody>);
   const entry: JournalEntry = {
     id: s.id,
-    time: s.time,
+    time: Math.round(s.time),
     method: req.method,
     url: cap(req.url, CAPS.url),
     path: cap(req.path, CAPS.url),
@@ -231,7 +233,7 @@ function materialize(s: Slot): JournalEntry {
     routeId: s.routeId,
     status: s.status,
     fault: s.fault,
-    durationMs: s.durationMs,
+    durationMs: Math.round(s.durationMs * 100) / 100,
     batchId: s.batchId,
     retryAfter: s.retryAfter,
     requestId: s.requestId,
