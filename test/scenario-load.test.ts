@@ -57,6 +57,27 @@ t.test('wrong type: says what was expected and what was found', async (t) => {
   oneAt(t, issues, 4, 15, /routes\[0\]\.response\.status: expected an integer, got string "two hundred"/);
 });
 
+t.test('a duration given as a number, and two latency models at once', async (t) => {
+  oneAt(
+    t,
+    refuse(t, 'dur.yaml', 'routes:\n  - path: /a\n    when: { window: { from: 10 } }\n    response: {}\n'),
+    3,
+    29,
+    /routes\[0\]\.when\.window\.from: expected a string \(a duration such as 500ms, 10s, 1m\), got number 10/,
+  );
+  oneAt(
+    t,
+    refuse(
+      t,
+      'lat.yaml',
+      'routes:\n  - path: /a\n    latency: { fixed: 10, uniform: [1, 2] }\n    response: {}\n',
+    ),
+    3,
+    14,
+    /routes\[0\]\.latency: give exactly one of: fixed, uniform, lognormal/,
+  );
+});
+
 t.test('unknown field: lists the allowed fields and guesses the typo', async (t) => {
   const issues = refuse(t, 'unknown.yaml', 'routes:\n  - path: /v1.0/me\n    respnse: { status: 200 }\n');
   oneAt(t, issues, 3, 5, /unknown field 'respnse' in routes\[0\] \(did you mean 'response'\?\)/);

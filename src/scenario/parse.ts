@@ -74,7 +74,7 @@ export function parseScenarioText(text: string, file: string): ParseResult {
         : issue(opened, `${message} (the one opened here is never closed)`),
     );
   }
-  if (issues.length) return { ok: false, issues };
+  if (issues.length) return { ok: false, issues: issues.sort((a, b) => a.line - b.line || a.col - b.col) };
 
   visit(doc, {
     Pair(_, pair) {
@@ -229,8 +229,13 @@ function describe(e: ErrorObject, path: string[]): string {
     }
     case 'required':
       return `${where}: missing required field '${e.params.missingProperty}'`;
-    case 'type':
-      return `${where}: expected ${article(String(e.params.type))}, got ${shown(e.data)}`;
+    case 'type': {
+      const what = schema?.description ? ` (${schema.description})` : '';
+      return `${where}: expected ${article(String(e.params.type))}${what}, got ${shown(e.data)}`;
+    }
+    case 'minProperties':
+    case 'maxProperties':
+      return `${where}: give exactly one of: ${Object.keys(schema?.properties ?? {}).join(', ')}`;
     case 'anyOf': {
       const options = ((e.schema as Array<{ const?: unknown; type?: string }>) ?? []).map((s) =>
         s.const !== undefined ? JSON.stringify(s.const) : (s.type ?? 'object'),
