@@ -179,7 +179,7 @@ t.test('duplicate route ids, unknown throttle names, __proto__ keys, two documen
 
 t.test('JSON scenarios are located too', async (t) => {
   const issues = refuse(t, 'bad.json', '{\n  "routes": [\n    { "path": 5, "response": {} }\n  ]\n}\n');
-  oneAt(t, issues, 3, 15, /routes\[0\]\.path: expected a string, got number 5/);
+  oneAt(t, issues, 3, 15, /routes\[0\]\.path: expected a string \(find-my-way syntax: .*\), got number 5/);
 });
 
 t.test('every problem of every file is reported together, and the server does not start', async (t) => {
