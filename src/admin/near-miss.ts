@@ -34,7 +34,8 @@ export function nearestRoutes(
 }
 
 function routeDistance(method: string, segs: string[], r: CompiledRoute): number {
-  const methodCost = r.method === '*' || r.method === method ? 0 : 1;
+  // half a segment: the right path with the wrong method is nearer than a neighbouring path
+  const methodCost = r.method === '*' || r.method === method ? 0 : 0.5;
   return methodCost + segmentDistance(segs, splitPath(r.path));
 }
 
@@ -74,7 +75,9 @@ function segmentCost(seg: string, pat: string): number {
   if (pat.includes('*')) return 0;
   if (seg === pat) return 0;
   if (seg.toLowerCase() === pat.toLowerCase()) return 0.1;
-  return Math.min(1, levenshtein(seg.toLowerCase(), pat.toLowerCase()) / Math.max(seg.length, pat.length));
+  const d = levenshtein(seg.toLowerCase(), pat.toLowerCase()) / Math.max(seg.length, pat.length);
+  // a typo is near; a different word is simply different
+  return d <= 0.5 ? d : 1;
 }
 
 function levenshtein(a: string, b: string): number {
