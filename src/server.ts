@@ -144,6 +144,13 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
   // methods `all` does not register (PROPFIND, SEARCH, …) reach the engine too: Graph's 405/404, not Fastify's
   app.setNotFoundHandler(mocked);
 
+  // an Expect other than 100-continue: Node would write a bare 417; the envelope instead
+  app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const d = parserErrorDecision(417);
+    res.writeHead(417, { ...d.headers, 'request-id': d.requestId, 'client-request-id': d.clientRequestId });
+    res.end(d.body);
+  });
+
   return { app, engine, observers, tls: opts.tls };
 }
 
@@ -156,18 +163,7 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const status =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
   if (socket.writable) {
-    const req: GraphRequest = {
-      method: 'GET',
-      url: '/',
-      path: '/',
-      query: {},
-      headers: {},
-      body: undefined,
-      ip: '',
-      origin: '',
-      session: '',
-    };
-    const d = errorDecision(status, req, { routeId: null, scenario: null, error: CLIENT_ERRORS[status] });
+    const d = parserErrorDecision(status);
     const body = d.body ?? Buffer.alloc(0);
     let head = `HTTP/1.1 ${status} ${reasonPhrases[status] ?? 'Bad Request'}\r\n`;
     for (const [k, v] of Object.entries(d.headers)) head += `${k}: ${v}\r\n`;
@@ -178,9 +174,26 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.destroy();
 }
 
+/** The envelope for an error found before Fastify saw a request (no URL, headers or session yet). */
+function parserErrorDecision(status: number): Decision {
+  const req: GraphRequest = {
+    method: 'GET',
+    url: '/',
+    path: '/',
+    query: {},
+    headers: {},
+    body: undefined,
+    ip: '',
+    origin: '',
+    session: '',
+  };
+  return errorDecision(status, req, { routeId: null, scenario: null, error: CLIENT_ERRORS[status] });
+}
+
 const CLIENT_ERRORS: Record<number, ErrorOverrideSpec> = {
   400: { code: 'BadRequest', message: 'The HTTP request could not be parsed.' },
   408: { code: 'RequestTimeout', message: 'The client did not send the complete request in time.' },
+  417: { code: 'BadRequest', message: 'The Expect header asks for something the server does not support.' },
   431: { code: 'BadRequest', message: 'The request line and headers are larger than the server accepts.' },
 };
 
