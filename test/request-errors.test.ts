@@ -72,6 +72,15 @@ t.test('unknown first segment: 400 "Resource not found for the segment"', async 
   t.equal(decisions.at(-1)?.unmatched, true);
 });
 
+t.test('no version, or a wrong one: 400 "Invalid version."', async (t) => {
+  const { mock, decisions } = await setup(t);
+  for (const path of ['/me', '/v2.0/me', '/v1.0None?$top=1']) {
+    const e = envelope(t, await getJson(`${mock.url}${path}`, { headers: { authorization: valid } }), 400);
+    t.same([e.code, e.message], ['BadRequest', 'Invalid version.'], path);
+    t.equal(decisions.at(-1)?.unmatched, true);
+  }
+});
+
 t.test('known path, wrong method: 405', async (t) => {
   const { mock } = await setup(t);
   for (const method of ['POST', 'PUT', 'DELETE']) {

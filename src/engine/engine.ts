@@ -260,6 +260,11 @@ export class MockEngine {
   private unmatched(req: GraphRequest): Decision {
     const segs = req.path.split('/');
     const ctx = { routeId: null, scenario: null, unmatched: true };
+    // graph.microsoft.com/me (no version, or a wrong one) answers 400 "Invalid version." [O]
+    const version = segs[1] ?? '';
+    if (version !== '' && !VERSIONS.has(version) && !version.startsWith('__')) {
+      return errorDecision(400, req, { ...ctx, error: { code: 'BadRequest', message: 'Invalid version.' } });
+    }
     const seg = segs[2];
     if (
       VERSIONS.has(segs[1] ?? '') &&
