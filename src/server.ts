@@ -313,9 +313,17 @@ export function writeTransportFault(res: ServerResponse, d: Decision): void {
   const socket = res.socket;
   if (!socket) return;
   switch (d.transport) {
-    case 'reset':
-      socket.resetAndDestroy();
+    case 'reset': {
+      // over TLS the RST goes out on the TCP socket beneath (a TLS socket cannot reset itself)
+      const tcp = (socket as { _parent?: typeof socket })._parent ?? socket;
+      try {
+        tcp.resetAndDestroy();
+      } catch {
+        tcp.destroy();
+      }
+      socket.destroy();
       return;
+    }
     case 'empty':
       socket.destroy();
       return;

@@ -1,6 +1,7 @@
 // Fault injection through real sockets: each transport fault as a Node HTTP client sees it, status
 // faults with Graph bodies, fault order, seeded determinism and the probability over many requests.
 import http from 'node:http';
+import https from 'node:https';
 import t from 'tap';
 import type { Decision, GraphRequest } from '../src/engine/types.js';
 import type { FaultSpec, ScenarioFile } from '../src/index.js';
@@ -27,10 +28,11 @@ interface RawResult {
 }
 
 /** One GET on a fresh socket, reporting what the client saw: status, bytes, error, timeout. */
-function rawGet(url: string, timeoutMs = 2000): Promise<RawResult> {
+function rawGet(url: string, timeoutMs = 2000, ca?: string): Promise<RawResult> {
   return new Promise((resolve) => {
     const out: RawResult = { received: '' };
-    const req = http.get(url, { agent: false }, (res) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    const req = get(url, { agent: false, ca }, (res) => {
       out.status = res.statusCode;
       out.headers = res.headers;
       res.setEncoding('utf8');
@@ -110,6 +112,31 @@ t.test('transport faults as a real client socket sees them', async (t) => {
   // the server keeps serving afterwards
   const r = await getJson(`${mock.url}/v1.0/nothing-here`);
   t.equal(r.status, 400);
+});
+
+t.test('over TLS too: reset, empty and truncate break the connection the same way', async (t) => {
+  const mock = await startMock(t, {
+    tls: true,
+    scenarios: [
+      {
+        name: 'tls-transport',
+        routes: (['reset', 'empty', 'truncate'] as const).map((transport) => ({
+          id: transport,
+          path: `/v1.0/${transport}`,
+          faults: [{ probability: 1, transport }],
+          response: { status: 200, body },
+        })),
+      },
+    ],
+  });
+  const reset = await rawGet(`${mock.url}/v1.0/reset`, 2000, mock.ca);
+  t.equal(reset.error?.code, 'ECONNRESET', 'reset: ECONNRESET under TLS');
+  const empty = await rawGet(`${mock.url}/v1.0/empty`, 2000, mock.ca);
+  t.equal(empty.error?.message, 'socket hang up');
+  const cut = await rawGet(`${mock.url}/v1.0/truncate`, 2000, mock.ca);
+  t.equal(cut.status, 200);
+  t.ok(cut.error && cut.received.length < Number(cut.headers?.['content-length']), 'truncated');
+  t.equal((await rawGet(`${mock.url}/v1.0/nothing`, 2000, mock.ca)).status, 400, 'still serving');
 });
 
 t.test('a hanging request is closed when the server stops', async (t) => {
