@@ -198,3 +198,48 @@ t.test('a cost above the limit is refused at load, with its location', async (t)
     /:5:\d+.*cost 3 is more than the throttle's limit 2/,
   );
 });
+
+t.test('$batch: each item is counted on its own; a throttled item carries its own Retry-After', async (t) => {
+  const mock = await startMock(t, {
+    scenarios: [
+      scenario(
+        {
+          perApp: {
+            algorithm: 'fixed-window',
+            limit: 3,
+            window: '10s',
+            scope: ['app'],
+            rateLimitHeaders: { warnAt: 0.5 },
+          },
+        },
+        [{ id: 'users', path: '/:version/users/:id', throttle: 'perApp', response: ok }],
+      ),
+    ],
+  });
+  const res = await getJson(`${mock.url}/v1.0/$batch`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${jwt({ appid: 'batch-app' })}`,
+    },
+    body: JSON.stringify({
+      requests: [1, 2, 3, 4, 5].map((i) => ({ id: String(i), method: 'GET', url: `/users/u${i}` })),
+    }),
+  });
+  t.equal(res.status, 200, 'the batch itself succeeds');
+  const byId = new Map<string, any>(res.body.responses.map((r: any) => [r.id, r]));
+  t.same(
+    [1, 2, 3, 4, 5].map((i) => byId.get(String(i))?.status),
+    [200, 200, 200, 429, 429],
+  );
+  const item = byId.get('4');
+  const header = (name: string) =>
+    Object.entries(item.headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
+  t.equal(header('retry-after'), '10', 'the 429 item has its own Retry-After');
+  t.equal(header('ratelimit-reset'), '10');
+  t.equal(item.body.error.code, 'TooManyRequests');
+  const second = await getJson(`${mock.url}/v1.0/users/u9`, {
+    headers: { authorization: `Bearer ${jwt({ appid: 'batch-app' })}` },
+  });
+  t.equal(second.status, 429, 'and the items counted against the app');
+});
