@@ -193,11 +193,15 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     },
     close: async () => {
       watcher?.close();
-      if (opts.reportFile) {
-        const xml = /\.xml$/i.test(opts.reportFile);
-        writeFileSync(opts.reportFile, xml ? report('junit') : `${JSON.stringify(report(), null, 2)}\n`);
+      try {
+        if (opts.reportFile) {
+          const xml = /\.xml$/i.test(opts.reportFile);
+          writeFileSync(opts.reportFile, xml ? report('junit') : `${JSON.stringify(report(), null, 2)}\n`);
+        }
+      } finally {
+        // the server stops even when the report cannot be written (the error still reaches the caller)
+        await ctx.app.close();
       }
-      await ctx.app.close();
     },
   };
 }

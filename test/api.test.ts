@@ -98,3 +98,13 @@ t.test('report() in JSON and JUnit', async (t) => {
   t.match(r.routes[0], { routeId: 'busy', sent503: 2, retryAfter: ['1'] });
   t.match(mock.report('junit'), /<testsuites name="m365-mock retry compliance" tests="1" failures="1"/);
 });
+
+t.test('close() stops the server even when the report file cannot be written', async (t) => {
+  const mock = await startMockServer({
+    port: 0,
+    scenarios: [scenario],
+    reportFile: '/nonexistent-dir/r.json',
+  });
+  await t.rejects(mock.close(), { code: 'ENOENT' });
+  await t.rejects(fetch(`${mock.url}/__admin/health`), 'closed');
+});
