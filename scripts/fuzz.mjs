@@ -95,7 +95,7 @@ export async function runFuzz({
   mod,
   seed = 1,
   count = 10_000,
-  concurrency = 4,
+  concurrency = 8,
   log = console.log,
   maxReported = 20,
 }) {
@@ -134,6 +134,7 @@ export async function runFuzz({
   let next = 0;
   let sinceHealth = 0;
   let alive = true;
+  const slowest = { ms: 0, what: '' };
 
   const draw = () => {
     let x = rng.next() * total;
@@ -148,11 +149,16 @@ export async function runFuzz({
     while (alive && next < count) {
       const n = next++;
       const c = draw();
+      const t0 = Date.now();
       const result = await exchange(mock.port, c.chunks, {
-        timeoutMs: c.expect === 'answer' ? 8000 : 2000,
+        // generous: on a loaded CI machine a heavy neighbour can stall the loop for seconds; a request
+        // that is never answered is still caught
+        timeoutMs: c.expect === 'answer' ? 30_000 : 5000,
         halfClose: c.halfClose,
         abortAfterMs: c.abortAfterMs,
       });
+      const ms = Date.now() - t0;
+      if (ms > slowest.ms) Object.assign(slowest, { ms, what: `${c.category}/${c.label}` });
       const defects = judge(c, result, scripted);
       if (crashed) defects.push(`uncaught in the server process: ${crashed?.message ?? crashed}`);
       if (defects.length) {
@@ -202,6 +208,7 @@ export async function runFuzz({
     });
   }
   const seconds = (Date.now() - started) / 1000;
+  log(`fuzz: slowest exchange ${slowest.ms} ms (${slowest.what})`);
   log(
     `fuzz: ${passed} passed, ${failed} failed (seed ${seed}, ${seconds.toFixed(1)} s); server ${finalHealth ? 'alive' : 'DEAD'}; ` +
       `prototypes ${protoClean ? 'clean' : 'POLLUTED'}; RSS ${mb(rssBefore)} → ${mb(rssAfter)} (${sign(rssAfter - rssBefore)}), ` +
@@ -227,7 +234,7 @@ async function main() {
     options: {
       seed: { type: 'string', default: '1' },
       count: { type: 'string', default: '10000' },
-      concurrency: { type: 'string', default: '4' },
+      concurrency: { type: 'string', default: '8' },
     },
   });
   const mod = await import(new URL('../dist/index.js', import.meta.url).href);

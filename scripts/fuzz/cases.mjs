@@ -69,16 +69,14 @@ const protocol = [
   },
   (r) =>
     any(
-      r,
       'bad Content-Length',
       [
         `POST /v1.0/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${r.pick(['abc', '-1', '1e3', '0x10', '99999999999999999999', '5, 6', ' ', '1 2'])}\r\nConnection: close\r\n\r\n{}`,
       ],
       { halfClose: true },
     ),
-  (r) =>
+  (_r) =>
     any(
-      r,
       'two Content-Lengths',
       [
         'POST /v1.0/users HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 4\r\nConnection: close\r\n\r\n{}{}',
@@ -87,9 +85,8 @@ const protocol = [
         halfClose: true,
       },
     ),
-  (r) =>
+  (_r) =>
     any(
-      r,
       'Content-Length and chunked',
       [
         'POST /v1.0/users HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
@@ -98,7 +95,6 @@ const protocol = [
     ),
   (r) =>
     any(
-      r,
       'Content-Length larger than the body',
       [
         request('POST', '/v1.0/users', {
@@ -122,7 +118,6 @@ const protocol = [
       '0\r\nX-Trailer: \0\r\n\r\n',
     ]);
     return any(
-      r,
       'broken chunked body',
       [
         `POST /v1.0/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${bad}`,
@@ -175,7 +170,6 @@ const protocol = [
     ),
   (r) =>
     any(
-      r,
       'HTTP/1.0',
       [`GET ${r.pick(GRAPH_PATHS)} HTTP/1.0\r\n${r.chance(0.5) ? 'Connection: keep-alive\r\n' : ''}\r\n`],
       { methods: ['GET'], halfClose: true },
@@ -199,7 +193,6 @@ const protocol = [
     const full = request('GET', r.pick(GRAPH_PATHS), { headers: { 'X-Slow': r.text(40) } });
     const cut = r.range(1, full.length - 1);
     return any(
-      r,
       'slow partial request',
       [full.subarray(0, cut), r.range(5, 40), full.subarray(cut, cut + r.range(0, 5))],
       {
