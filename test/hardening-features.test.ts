@@ -155,6 +155,22 @@ t.test(
       const r = await getJson(`${mock.url}/__admin/requests?${q}`);
       t.ok(r.status === 400 && isEnvelope(r), `${q} → 400 envelope`);
     }
+    for (const patch of [
+      { faults: [{ probability: 1, status: 503, headers: { 'content-length': '1' } }] },
+      { faults: [{ probability: 1, status: 503, headers: { 'x-a': 'a\r\nb' } }] },
+      { response: { headers: { 'transfer-encoding': 'chunked' } } },
+      { response: { headers: { 'x-a': 'price €' } } },
+      { response: { status: 101 } },
+      { response: { bodyFile: '/etc/passwd' } },
+    ]) {
+      const r = await getJson(`${mock.url}/__admin/routes/me`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(patch),
+      });
+      t.ok(r.status === 400 && isEnvelope(r), `PATCH ${JSON.stringify(patch).slice(0, 50)} refused`);
+    }
+    t.equal((await getJson(`${mock.url}/v1.0/me`)).status, 200, 'the route still answers as loaded');
     const unknown = await getJson(`${mock.url}/__admin/nothing`);
     t.ok(unknown.status === 404 && isEnvelope(unknown), 'unknown admin path → 404 envelope');
 

@@ -3,7 +3,7 @@
 // no more cause a 500 than a loaded one; the route's sequence starts over in every session.
 import { Type } from '@sinclair/typebox';
 import type { MockEngine } from '../engine/engine.js';
-import { compileResponse } from '../scenario/compile.js';
+import { checkHeaders, compileResponse } from '../scenario/compile.js';
 import type { CompiledResponse, CompiledRoute } from '../scenario/compiled.js';
 import { Fault, Latency, Response, type RouteSpec, Throttle } from '../scenario/schema.js';
 import type { AdminErrorDetail } from './errors.js';
@@ -55,6 +55,9 @@ export function patchRoute(engine: MockEngine, route: CompiledRoute, patch: Rout
     responses = patch.responses.map((r, i) =>
       compileResponse(r, route.workload, ['responses', i], problem, noFiles),
     );
+
+  // fault headers are written as they are: the same checks as at load (no framing headers, no CR/LF)
+  patch.faults?.forEach((f, i) => checkHeaders(f.headers, ['faults', i, 'headers'], problem));
 
   let throttle: CompiledRoute['throttle'];
   if (typeof patch.throttle === 'string') {

@@ -228,7 +228,7 @@ export function compileScenario(spec: ScenarioFile, opts: CompileOptions): Compi
 }
 
 /** Scripted headers are checked at load, so writing them can never fail at request time. */
-function checkHeaders(
+export function checkHeaders(
   h: Record<string, string | number | boolean> | undefined,
   at: (string | number)[],
   problem: Problem,
