@@ -2,8 +2,10 @@
 // startswith/endswith/contains, and/or/not, parentheses, property paths, any/all lambdas) and an
 // evaluator over plain JSON entities. Hand-written rather than a library: the npm OData parsers produce
 // heavy ASTs for the whole ABNF, and we need Graph's error texts and hard limits on length and depth.
-export const MAX_FILTER_LENGTH = 4096;
-export const MAX_FILTER_DEPTH = 32;
+import { LIMITS } from '../../hardening/limits.js';
+
+export const MAX_FILTER_LENGTH = LIMITS.maxFilterLength;
+export const MAX_FILTER_DEPTH = LIMITS.maxFilterDepth;
 
 export type Literal = string | number | boolean | null;
 
