@@ -1,7 +1,7 @@
 // Text → validated scenario object, with every problem located as file:line:col. The `yaml` library
 // parses YAML and JSON alike and keeps source ranges; ajv checks the TypeBox schema; this file only
 // translates between the two (ajv's JSON pointers → yaml nodes → line/col).
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import {
   CST,
   type Document,
@@ -15,7 +15,8 @@ import {
   parseAllDocuments,
   visit,
 } from 'yaml';
-import { Scenario, type ScenarioFile } from './schema.js';
+import type { ScenarioFile } from './schema.js';
+import { scenarioValidator } from './validator.js';
 
 export interface ScenarioIssue {
   file: string;
@@ -42,14 +43,82 @@ export const LIMITS = {
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-// verbose: errors carry the failing schema and data, so messages can list allowed fields and say what was found
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true });
-const validate = ajv.compile<ScenarioFile>(Scenario);
+// verbose (AJV_OPTIONS): errors carry the failing schema and data, so messages can list allowed fields and
+// say what was found; precompiled by the build (validator.ts)
+const validate = await scenarioValidator();
 
 export function parseScenarioText(text: string, file: string): ParseResult {
   if (Buffer.byteLength(text) > LIMITS.maxBytes) {
     return fail(file, 1, 1, `file is larger than ${LIMITS.maxBytes} bytes`);
   }
+  // Valid machine-written JSON (a generated 10,000-route scenario) skips the yaml parser, ~50× slower;
+  // its source map is built only if the compiler finds something to report. Anything else, or any
+  // problem, takes the yaml path, which locates it.
+  const json = plainJson(text);
+  if (json !== undefined && validate(json)) {
+    let located: Locate | undefined;
+    const locate: Locate = (path, key) => {
+      if (!located) {
+        const r = parseWithYaml(text, file);
+        located = r.ok ? r.locate : () => ({ line: 1, col: 1 });
+      }
+      return located(path, key);
+    };
+    return { ok: true, value: json, locate };
+  }
+  return parseWithYaml(text, file);
+}
+
+/** A JSON object without duplicate or forbidden keys, else undefined (the yaml path reports why). */
+function plainJson(text: string): unknown {
+  if (text.trimStart()[0] !== '{') return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    // JSON.parse keeps the last of two equal keys without a word: compare the keys it kept with the
+    // key tokens in the text
+    return countKeys(value) === countKeyTokens(text) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keys of every object in the value; -1 if one is forbidden. */
+function countKeys(v: unknown): number {
+  if (v === null || typeof v !== 'object') return 0;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const c = countKeys(x);
+      if (c < 0) return -1;
+      n += c;
+    }
+    return n;
+  }
+  for (const [k, x] of Object.entries(v)) {
+    if (FORBIDDEN_KEYS.has(k)) return -1;
+    const c = countKeys(x);
+    if (c < 0) return -1;
+    n += 1 + c;
+  }
+  return n;
+}
+
+/** Strings followed by `:` in JSON text: its object keys, duplicates included. */
+function countKeyTokens(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) !== 34) continue; // "
+    for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) {
+      if (text.charCodeAt(i) === 92) i++; // backslash escapes the next character
+    }
+    let j = i + 1;
+    while (j < text.length && /\s/.test(text[j]!)) j++;
+    if (text.charCodeAt(j) === 58) n++; // :
+  }
+  return n;
+}
+
+function parseWithYaml(text: string, file: string): ParseResult {
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [];
