@@ -275,18 +275,24 @@ function summarize(rs) {
   };
 }
 
-/** GET /v1.0/users/u<i> → 200 {"id":"u<i>"}, i = 1..n, as a scenario file (shape of the peer bench). */
+/**
+ * GET /v1.0/users/u<i> → 200 {"id":"u<i>"}, i = 1..n, as a scenario file (shape of the peer bench).
+ * JSON, as a generator would write it (the mock reads JSON without its YAML parser).
+ */
 function scaleScenario(n) {
   const dir = join(work, `N${n}`);
   mkdirSync(dir, { recursive: true });
-  const lines = [`name: scale-${n}`, 'routes:'];
+  const routes = [];
   for (let i = 1; i <= n; i++) {
-    lines.push(
-      `  - { id: u${i}, method: GET, path: /v1.0/users/u${i}, response: { status: 200, body: { id: u${i} } } }`,
-    );
+    routes.push({
+      id: `u${i}`,
+      method: 'GET',
+      path: `/v1.0/users/u${i}`,
+      response: { status: 200, body: { id: `u${i}` } },
+    });
   }
-  const file = join(dir, 'scenario.yaml');
-  writeFileSync(file, `${lines.join('\n')}\n`);
+  const file = join(dir, 'scenario.json');
+  writeFileSync(file, `${JSON.stringify({ name: `scale-${n}`, routes }, null, 1)}\n`);
   return file;
 }
 
