@@ -57,7 +57,8 @@ export function patchRoute(engine: MockEngine, route: CompiledRoute, patch: Rout
     );
 
   // fault headers are written as they are: the same checks as at load (no framing headers, no CR/LF)
-  patch.faults?.forEach((f, i) => checkHeaders(f.headers, ['faults', i, 'headers'], problem));
+  for (const [i, f] of (patch.faults ?? []).entries())
+    checkHeaders(f.headers, ['faults', i, 'headers'], problem);
 
   let throttle: CompiledRoute['throttle'];
   if (typeof patch.throttle === 'string') {
