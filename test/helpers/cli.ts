@@ -66,7 +66,7 @@ function launch(args: string[], opts: RunOptions) {
 }
 
 /** Runs the CLI to completion (validate, healthcheck, or a start that is expected to fail). */
-export async function runCli(args: string[], opts: RunOptions = {}, timeoutMs = 20_000): Promise<Exit> {
+export async function runCli(args: string[], opts: RunOptions = {}, timeoutMs = 60_000): Promise<Exit> {
   const { proc, exited } = launch(args, opts);
   const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
   const r = await exited;
@@ -79,7 +79,7 @@ export async function startCli(
   t: Teardown,
   args: string[],
   opts: RunOptions = {},
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<RunningCli> {
   const { proc, exited, out, err } = launch(args, opts);
   t.teardown(() => {
