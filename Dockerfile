@@ -11,6 +11,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/write-validator.mjs ./scripts/
 RUN npm run build
 
 # --- runtime: production dependencies, the compiled code, scenarios and schema; non-root ---
