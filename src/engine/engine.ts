@@ -3,6 +3,7 @@
 // Plain data in (GraphRequest), plain data out (Decision); no Fastify here.
 import { answerBatch, isBatchPath } from '../graph/batch.js';
 import { errorDecision, respond } from '../graph/respond.js';
+import { repeatedQueryOption } from '../hardening/limits.js';
 import type { CompiledRoute, CompiledScenario } from '../scenario/compiled.js';
 import { readBearer } from './auth.js';
 import {
@@ -127,6 +128,17 @@ export class MockEngine {
     if (this.manualOutages.list.length !== 0) {
       const o = this.manualOutages.find(req.path);
       if (o) return outageDecision(o, req, { routeId: null, scenario: null });
+    }
+    const repeated = repeatedQueryOption(req.query);
+    if (repeated !== undefined) {
+      return errorDecision(400, req, {
+        routeId: null,
+        scenario: null,
+        error: {
+          code: 'BadRequest',
+          message: `Query option '${repeated.slice(0, 50)}' was specified more than once, but it must be specified at most once.`,
+        },
+      });
     }
     const match = this.table.find(req.method, req.path);
     if (!match) return this.unmatched(req);
