@@ -98,13 +98,15 @@ export function cpuSeconds(pid) {
  * sub-ms precision (autocannon's own histogram has 1 ms buckets). Resolves with req/s, p50/p99 (ms),
  * status counts, errors and timeouts.
  */
-export function load({ url, requests, connections = 50, duration = 5, pid, timeout = 10 }) {
+export function load({ url, requests, connections = 50, duration = 5, pid, timeout = 10, overallRate }) {
   let lat = new Float64Array(1 << 17);
   let n = 0;
   const cpu0 = pid ? cpuSeconds(pid) : null;
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const inst = autocannon({ url, connections, pipelining: 1, duration, timeout, requests }, (err, res) => {
+    const opts = { url, connections, pipelining: 1, duration, timeout, requests };
+    if (overallRate) opts.overallRate = overallRate;
+    const inst = autocannon(opts, (err, res) => {
       if (err) return reject(err);
       const wall = (performance.now() - t0) / 1000;
       const cpu1 = pid ? cpuSeconds(pid) : null;

@@ -23,6 +23,7 @@ const { values: opt } = parseArgs({
     scale: { type: 'string', default: '1,1000,10000' },
     'no-scale': { type: 'boolean', default: false },
     'scale-rounds': { type: 'string' },
+    rate: { type: 'string', default: '2000' },
     'startup-trials': { type: 'string', default: '3' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results.md') },
     'no-write': { type: 'boolean', default: false },
@@ -34,6 +35,7 @@ const ROUNDS = Number(opt.rounds);
 const DURATION = Number(opt.duration);
 const WARMUP = Number(opt.warmup);
 const CONNECTIONS = Number(opt.connections);
+const RATE = Number(opt.rate);
 const CLI = opt.cli;
 const SCENARIO = join(ROOT, 'bench', 'scenario.yaml');
 const work = mkdtempSync(join(tmpdir(), 'm365-mock-bench-'));
@@ -238,6 +240,26 @@ async function cases() {
       }
     }
   }
+  // latency when the server is not saturated: the same connections, RATE req/s offered in all
+  const paced = new Map();
+  for (const c of RATE > 0 ? live : []) {
+    const row = {};
+    for (const who of ['base', 'mock']) {
+      const s = servers[who];
+      const r = await load({
+        url: s.url,
+        requests: requestsOf(c),
+        duration: DURATION,
+        connections: CONNECTIONS,
+        overallRate: RATE,
+      });
+      row[who] = r;
+      log(
+        `paced ${RATE} req/s (${c.id}) ${who.padEnd(4)} p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  ${JSON.stringify(r.statuses)}`,
+      );
+    }
+    paced.set(c.id, row);
+  }
   const mockRss = rssMiB(mock.proc.pid);
   await Promise.all([base.stop(), mock.stop()]);
 
@@ -259,6 +281,7 @@ async function cases() {
       cpuRatio: cpuRatios.length ? median(cpuRatios) : null,
       mockShare: wantedShare(m),
       errors: m.reduce((s, r) => s + r.errors + r.timeouts, 0),
+      paced: paced.get(c.id),
     });
   }
   const order = (r) => CASES.indexOf(r.c);
@@ -467,10 +490,9 @@ function report({ caseResults, mockRss, scaleRows, startupRows, started }) {
       const target = r.c.target
         ? `≥ ${r.c.target.toFixed(2)}× ${r.ratio >= r.c.target ? 'met' : '**missed**'}`
         : 'none';
-      const p99 = `p99 ≤ 5 ms ${r.mock.p99 <= 5 ? 'met' : '**missed**'}`;
       lines.push(
         `| (${r.c.id}) ${r.c.name} | ${fmt(r.base.rps)} | ${fmt(r.mock.rps)} | ${fmt(r.ratio, 3)}× | ${spread(r.ratios)} | ` +
-          `${fmt(r.mock.p50, 2)} | ${fmt(r.mock.p99, 2)} | ${fmt(r.base.p99, 2)} | ${fmt(r.base.cpuUs)} / ${fmt(r.mock.cpuUs)} | ${fmt(r.cpuRatio, 3)}× | ${target}; ${p99} |`,
+          `${fmt(r.mock.p50, 2)} | ${fmt(r.mock.p99, 2)} | ${fmt(r.base.p99, 2)} | ${fmt(r.base.cpuUs)} / ${fmt(r.mock.cpuUs)} | ${fmt(r.cpuRatio, 3)}× | ${target} |`,
       );
     }
     lines.push('');
@@ -487,6 +509,25 @@ function report({ caseResults, mockRss, scaleRows, startupRows, started }) {
     }
     if (mockRss) lines.push(`- mock RSS after the runs: ${fmt(mockRss, 1)} MiB.`);
     lines.push('');
+    const pacedRows = caseResults.filter((r) => r.paced);
+    if (pacedRows.length) {
+      lines.push(
+        `### Latency below saturation: ${CONNECTIONS} connections, ${RATE} req/s offered`,
+        '',
+        `At saturation every one of the ${CONNECTIONS} connections waits in the server's queue (p50 ≈ connections ÷ req/s, Little's law), ` +
+          'so p99 there measures the queue, not the server. Here both servers get the same fixed offered rate (autocannon overallRate).',
+        '',
+        '| case | bare Fastify p50 / p99 ms | m365-mock p50 / p99 ms | target mock p99 ≤ 5 ms |',
+        '|---|---:|---:|---|',
+      );
+      for (const r of pacedRows) {
+        const { base: b, mock: m } = r.paced;
+        lines.push(
+          `| (${r.c.id}) ${r.c.name} | ${fmt(b.p50, 2)} / ${fmt(b.p99, 2)} | ${fmt(m.p50, 2)} / ${fmt(m.p99, 2)} | ${m.p99 <= 5 ? 'met' : '**missed**'} |`,
+        );
+      }
+      lines.push('');
+    }
   }
   if (scaleRows?.length) {
     lines.push(

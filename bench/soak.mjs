@@ -160,10 +160,15 @@ const faults = await fetch(`${mock.url}/__admin/requests/count`, {
 await sleep(200);
 await mock.stop();
 
-const at = (s) => rss.reduce((best, x) => (Math.abs(x.at - s) < Math.abs(best.at - s) ? x : best), rss[0]);
-const start = at(WARMUP_S);
-const middle = at(SECONDS / 2);
-const end = rss[rss.length - 1];
+// RSS saw-tooths with the garbage collector (±25 %): compare medians of 30 s windows, not single samples
+const windowAt = (from, to) => {
+  const xs = rss.filter((x) => x.at >= from && x.at <= to).map((x) => x.rss);
+  const sorted = xs.sort((a, b) => a - b);
+  return { at: (from + to) / 2, rss: sorted[sorted.length >> 1] ?? rss[rss.length - 1].rss };
+};
+const start = windowAt(WARMUP_S, WARMUP_S + 30);
+const middle = windowAt(SECONDS / 2 - 15, SECONDS / 2 + 15);
+const end = windowAt(SECONDS - 30, SECONDS + 5);
 const peak = Math.max(...rss.filter((x) => x.at >= WARMUP_S).map((x) => x.rss));
 const growth = (end.rss - start.rss) / start.rss;
 const cleanErrors = cleanRes.errors + cleanRes.timeouts;
