@@ -2,7 +2,7 @@
 // outage → throttle → faults → response (sequence, collection, operation) → latency.
 // Plain data in (GraphRequest), plain data out (Decision); no Fastify here.
 import { answerBatch, isBatchPath } from '../graph/batch.js';
-import { errorDecision, respond } from '../graph/respond.js';
+import { errorDecision, extend, respond } from '../graph/respond.js';
 import { repeatedQueryOption } from '../hardening/limits.js';
 import type { CompiledRoute, CompiledScenario } from '../scenario/compiled.js';
 import { readBearer } from './auth.js';
@@ -189,19 +189,25 @@ export class MockEngine {
         return errorDecision(401, req, ctx);
       }
       if (bearer.kind === 'malformed') {
-        return errorDecision(401, req, {
-          ...ctx,
-          error: {
-            code: 'InvalidAuthenticationToken',
-            message: 'CompactToken parsing failed with error code: 80049217',
-          },
-        });
+        return errorDecision(
+          401,
+          req,
+          extend(ctx, {
+            error: {
+              code: 'InvalidAuthenticationToken',
+              message: 'CompactToken parsing failed with error code: 80049217',
+            },
+          }),
+        );
       }
       if (bearer.kind === 'expired') {
-        return errorDecision(401, req, {
-          ...ctx,
-          error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired.' },
-        });
+        return errorDecision(
+          401,
+          req,
+          extend(ctx, {
+            error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired.' },
+          }),
+        );
       }
     }
 
@@ -233,34 +239,40 @@ export class MockEngine {
     if (fault) {
       if (fault.transport) {
         // a truncated or malformed answer starts as the route's success would
-        const d = respond(route.responses.find((r) => r.status < 300) ?? okResponse, req, {
-          ...ctx,
-          delayMs: delay,
-          fault: fault.transport,
-        });
+        const d = respond(
+          route.responses.find((r) => r.status < 300) ?? okResponse,
+          req,
+          extend(ctx, {
+            delayMs: delay,
+            fault: fault.transport,
+          }),
+        );
         d.transport = fault.transport;
         return d;
       }
       const status = fault.status ?? 500;
-      return errorDecision(status, req, {
-        ...ctx,
-        error: fault.error,
-        retryAfter: fault.retryAfter ?? (status === 429 ? 10 : status === 503 ? 5 : undefined),
-        extraHeaders: fault.headers ? { ...extra, ...stringHeaders(fault.headers) } : extra,
-        fault: `status:${status}`,
-        delayMs: delay,
-      });
+      return errorDecision(
+        status,
+        req,
+        extend(ctx, {
+          error: fault.error,
+          retryAfter: fault.retryAfter ?? (status === 429 ? 10 : status === 503 ? 5 : undefined),
+          extraHeaders: fault.headers ? { ...extra, ...stringHeaders(fault.headers) } : extra,
+          fault: `status:${status}`,
+          delayMs: delay,
+        }),
+      );
     }
 
     if (route.collection) {
-      return answerCollection(route, req, session, { ...ctx, delayMs: delay, extraHeaders: extra });
+      return answerCollection(route, req, session, extend(ctx, { delayMs: delay, extraHeaders: extra }));
     }
     if (route.operation) {
-      return this.operations.start(route, req, session, { ...ctx, delayMs: delay, extraHeaders: extra });
+      return this.operations.start(route, req, session, extend(ctx, { delayMs: delay, extraHeaders: extra }));
     }
     const resp = pickResponse(route, session);
-    if (!resp) return errorDecision(501, req, { ...ctx, fault: 'not-implemented' });
-    return respond(resp, req, { ...ctx, delayMs: delay, extraHeaders: extra });
+    if (!resp) return errorDecision(501, req, extend(ctx, { fault: 'not-implemented' }));
+    return respond(resp, req, extend(ctx, { delayMs: delay, extraHeaders: extra }));
   }
 
   private sessionOf(scenario: string, id: string): SessionState | undefined {
@@ -275,7 +287,11 @@ export class MockEngine {
     // graph.microsoft.com/me (no version, or a wrong one) answers 400 "Invalid version." [O]
     const version = segs[1] ?? '';
     if (version !== '' && !VERSIONS.has(version) && !version.startsWith('__')) {
-      return errorDecision(400, req, { ...ctx, error: { code: 'BadRequest', message: 'Invalid version.' } });
+      return errorDecision(
+        400,
+        req,
+        extend(ctx, { error: { code: 'BadRequest', message: 'Invalid version.' } }),
+      );
     }
     const seg = segs[2];
     if (
@@ -288,12 +304,18 @@ export class MockEngine {
       try {
         name = decodeURIComponent(seg);
       } catch {}
-      return errorDecision(400, req, {
-        ...ctx,
-        error: { code: 'BadRequest', message: `Resource not found for the segment '${name.slice(0, 200)}'.` },
-      });
+      return errorDecision(
+        400,
+        req,
+        extend(ctx, {
+          error: {
+            code: 'BadRequest',
+            message: `Resource not found for the segment '${name.slice(0, 200)}'.`,
+          },
+        }),
+      );
     }
-    return errorDecision(404, req, { ...ctx, workload: 'directory' });
+    return errorDecision(404, req, extend(ctx, { workload: 'directory' }));
   }
 }
 

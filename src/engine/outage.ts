@@ -4,7 +4,7 @@
 // - outages switched on at runtime (MockEngine.startOutage, wired to the admin API), which cover
 //   every request, matched or not, until switched off: "the service is down".
 
-import { errorDecision, type RespondContext } from '../graph/respond.js';
+import { errorDecision, extend, type RespondContext } from '../graph/respond.js';
 import type { CompiledOutage } from '../scenario/compiled.js';
 import { parseDuration } from '../scenario/duration.js';
 import type { OutageSpec, WorkloadName } from '../scenario/schema.js';
@@ -54,13 +54,16 @@ export function outageDecision(
   ctx: RespondContext & { workload?: WorkloadName },
 ): Decision {
   const status = o.status ?? 503;
-  return errorDecision(status, req, {
-    ...ctx,
-    error: o.error,
-    retryAfter: o.retryAfter ?? DEFAULT_RETRY_AFTER[status],
-    fault: 'outage',
-    delayMs: 0,
-  });
+  return errorDecision(
+    status,
+    req,
+    extend(ctx, {
+      error: o.error,
+      retryAfter: o.retryAfter ?? DEFAULT_RETRY_AFTER[status],
+      fault: 'outage',
+      delayMs: 0,
+    }),
+  );
 }
 
 /** What switches an outage on at runtime: all fields optional (path defaults to every path). */

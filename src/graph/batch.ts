@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Decision, GraphRequest } from '../engine/types.js';
 import { baseHeaders, clientRequestId } from './headers.js';
-import { errorDecision } from './respond.js';
+import { errorDecision, extend } from './respond.js';
 
 export const MAX_BATCH_REQUESTS = 20;
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -43,11 +43,14 @@ export function answerBatch(req: GraphRequest, dispatch: Dispatch): Decision {
   const version = req.path.split('/')[1]!;
   const parsed = parseBatch(req.body);
   if (typeof parsed === 'string') {
-    return errorDecision(400, req, {
-      ...ctx,
-      error: { code: 'BadRequest', message: parsed },
-      fault: 'batch:invalid',
-    });
+    return errorDecision(
+      400,
+      req,
+      extend(ctx, {
+        error: { code: 'BadRequest', message: parsed },
+        fault: 'batch:invalid',
+      }),
+    );
   }
 
   const requestId = randomUUID();

@@ -11,7 +11,7 @@ import {
   type QueryPlan,
   searchMatches,
 } from '../../graph/odata/query.js';
-import { errorDecision, type RespondContext, respond } from '../../graph/respond.js';
+import { errorDecision, extend, type RespondContext, respond } from '../../graph/respond.js';
 import type { CompiledResponse, CompiledRoute } from '../../scenario/compiled.js';
 import { parseDuration } from '../../scenario/duration.js';
 import type { ErrorOverrideSpec, WorkloadName } from '../../scenario/schema.js';
@@ -96,17 +96,20 @@ export function answerCollection(
     eventual,
     unsupported: spec.unsupportedQuery ?? 'reject',
   });
-  if (isQueryError(plan)) return errorDecision(plan.status, req, { ...ctx, error: plan.error });
+  if (isQueryError(plan)) return errorDecision(plan.status, req, extend(ctx, { error: plan.error }));
   const st = collectionState(route, session);
   const method = req.method === 'HEAD' ? 'GET' : req.method;
 
   switch (target.kind) {
     case 'count': {
       if (!eventual)
-        return errorDecision(400, req, {
-          ...ctx,
-          error: { code: 'Request_BadRequest', message: '$count is not currently supported.' },
-        });
+        return errorDecision(
+          400,
+          req,
+          extend(ctx, {
+            error: { code: 'Request_BadRequest', message: '$count is not currently supported.' },
+          }),
+        );
       const n = select(st, plan).length;
       return respond({ status: 200, headers: COUNT_TEXT, body: Buffer.from(String(n)) }, req, ctx);
     }
@@ -133,7 +136,7 @@ export function answerCollection(
         return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
       }
       const patch = jsonObject(req.body);
-      if (!patch) return errorDecision(400, req, { ...ctx, error: emptyPayload(ctx.workload) });
+      if (!patch) return errorDecision(400, req, extend(ctx, { error: emptyPayload(ctx.workload) }));
       st.update(s, patch);
       if (prefers(req, 'return=representation')) {
         const body = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
@@ -155,7 +158,7 @@ function list(
   let offset = 0;
   if (plan.skiptoken !== undefined) {
     const t = decodeToken('s', plan.skiptoken, 1);
-    if (!t) return errorDecision(400, req, { ...ctx, error: badToken(ctx.workload, '$skiptoken') });
+    if (!t) return errorDecision(400, req, extend(ctx, { error: badToken(ctx.workload, '$skiptoken') }));
     offset = t[0]!;
   }
   const size = pageSize(route, plan);
@@ -207,20 +210,23 @@ function create(
 ): Decision {
   if (route.collection!.readOnly) return errorDecision(405, req, ctx);
   const body = jsonObject(req.body);
-  if (!body) return errorDecision(400, req, { ...ctx, error: emptyPayload(ctx.workload) });
+  if (!body) return errorDecision(400, req, extend(ctx, { error: emptyPayload(ctx.workload) }));
   const keyName = st.keyName;
   let key: string;
   const given = body[keyName];
   if (keyName !== 'id' && (typeof given === 'string' || typeof given === 'number')) {
     key = String(given);
     if (st.get(key))
-      return errorDecision(409, req, {
-        ...ctx,
-        error: {
-          code: ctx.workload === 'onedrive' ? 'nameAlreadyExists' : badRequestCode(ctx.workload),
-          message: `Another object with the same value for property ${keyName} already exists.`,
-        },
-      });
+      return errorDecision(
+        409,
+        req,
+        extend(ctx, {
+          error: {
+            code: ctx.workload === 'onedrive' ? 'nameAlreadyExists' : badRequestCode(ctx.workload),
+            message: `Another object with the same value for property ${keyName} already exists.`,
+          },
+        }),
+      );
   } else {
     do key = seededGuid(session.rng);
     while (st.get(key));
@@ -260,13 +266,13 @@ function answerDelta(
   if (plan.deltatoken !== undefined) {
     if (plan.deltatoken === 'latest') return deltaPage(route, req, st, [], st.seq, now, undefined, plan, ctx);
     const t = decodeToken('d', plan.deltatoken, 3);
-    if (!t) return errorDecision(400, req, { ...ctx, error: badToken(ctx.workload, '$deltatoken') });
+    if (!t) return errorDecision(400, req, extend(ctx, { error: badToken(ctx.workload, '$deltatoken') }));
     const [epoch, seq, issued] = t as [number, number, number];
     if (epoch !== st.epoch || seq > st.seq || now - issued > maxAgeMs) return resync(req, ctx);
     since = seq;
   } else if (plan.skiptoken !== undefined) {
     const t = decodeToken('s', plan.skiptoken, 4);
-    if (!t) return errorDecision(400, req, { ...ctx, error: badToken(ctx.workload, '$skiptoken') });
+    if (!t) return errorDecision(400, req, extend(ctx, { error: badToken(ctx.workload, '$skiptoken') }));
     const [epoch, s0, u0, off] = t as [number, number, number, number];
     if (epoch !== st.epoch || u0 > st.seq) return resync(req, ctx);
     since = s0 - 1;
@@ -330,7 +336,7 @@ function resync(req: GraphRequest, ctx: Ctx): Decision {
             message: 'The delta token is no longer valid, and the app must reset the sync state.',
           };
   const location = linkWith(req, ['$skiptoken', '$deltatoken'], '');
-  return errorDecision(410, req, { ...ctx, error, extraHeaders: { location } });
+  return errorDecision(410, req, extend(ctx, { error, extraHeaders: { location } }));
 }
 
 /** Expires every delta token of a collection route in a session (or in all of its sessions). */

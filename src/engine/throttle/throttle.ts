@@ -13,7 +13,7 @@
 //   second, so a client that waits until it (or rounds the seconds to it) is never early.
 import { type CompiledEnvelope, compileEnvelope } from '../../graph/envelope.js';
 import { baseHeaders } from '../../graph/headers.js';
-import { type RespondContext, respond } from '../../graph/respond.js';
+import { extend, type RespondContext, respond } from '../../graph/respond.js';
 import type { CompiledResponse, CompiledRoute } from '../../scenario/compiled.js';
 import { parseDuration } from '../../scenario/duration.js';
 import type { ThrottleSpec, WorkloadName } from '../../scenario/schema.js';
@@ -164,12 +164,15 @@ export function throttleRequest(
     headers['x-ms-throttle-scope'] = throttleScope(t, ids, req.method, route.key);
     headers['x-ms-throttle-information'] = 'ResourceUnitLimitExceeded';
   }
-  const d = respond(exceededResponse(t, route.workload), req, {
-    ...ctx,
-    delayMs: 0, // throttled answers come back at once, as the real service's do
-    extraHeaders: headers,
-    fault: early ? t.earlyFault : t.fault,
-  });
+  const d = respond(
+    exceededResponse(t, route.workload),
+    req,
+    extend(ctx, {
+      delayMs: 0, // throttled answers come back at once, as the real service's do
+      extraHeaders: headers,
+      fault: early ? t.earlyFault : t.fault,
+    }),
+  );
   d.clientKey = key;
   return { reject: d };
 }
