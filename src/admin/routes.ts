@@ -2,7 +2,7 @@
 // @fastify/swagger and served as OpenAPI at /__admin/docs/json. Admin calls are never journaled;
 // their errors use the Graph envelope (errors.ts).
 import swagger from '@fastify/swagger';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import type {
   FastifyError,
   FastifyInstance,
@@ -31,6 +31,8 @@ export interface AdminOptions extends AdminGuardOptions {
   journal?: Journal;
   /** --seed, applied to scenarios posted at runtime too */
   seed?: number;
+  /** the server's logger (Fastify itself runs without one: see server.ts) */
+  log?: Pick<import('pino').Logger, 'error' | 'info'>;
 }
 
 /** What the admin API reads and changes; handlers get it instead of closing over options. */
@@ -346,10 +348,13 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   const ctx: AdminContext = { ...opts, app };
 
   app.setValidatorCompiler(({ schema, httpPart }) => {
-    const validate = (httpPart === 'body' ? strictAjv : queryAjv).compile(schema);
+    // compiled on the route's first call: compiling every admin schema up front cost ~300 ms of start-up
+    let validate: ValidateFunction | undefined;
     // no body at all is as good as {} where {} is valid (POST /requests/count, /outages, …)
     return (data) =>
-      validate((data === undefined || data === null) && httpPart === 'body' ? {} : data)
+      (validate ??= (httpPart === 'body' ? strictAjv : queryAjv).compile(schema))(
+        (data === undefined || data === null) && httpPart === 'body' ? {} : data,
+      )
         ? { value: data }
         : { error: validationError(validate.errors) };
   });
@@ -357,7 +362,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const { code, message } = adminErrorOf(err);
-    if (code === 'M365MOCK_INTERNAL') req.log.error({ err }, 'admin API error');
+    if (code === 'M365MOCK_INTERNAL') opts.log?.error({ err, url: req.url }, 'admin API error');
     return sendAdminError(reply, req, code, message);
   });
   app.addHook('onRequest', adminGuard(opts));
@@ -428,7 +433,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
         }
         opts.engine.load(r.scenarios);
         const s = r.scenarios[0]!;
-        req.log.info({ scenario: s.name }, 'scenario loaded over the admin API');
+        opts.log?.info({ scenario: s.name }, 'scenario loaded over the admin API');
         return reply.code(201).send({ name: s.name, routes: s.routes.length });
       },
     );
