@@ -274,9 +274,9 @@ export function sendDecision(
   req?: GraphRequest,
 ): FastifyReply | Promise<FastifyReply | undefined> {
   if (d.delayMs > 0 || d.transport) return sendLater(reply, d, observers, request, req);
-  writeHeaders(reply, d);
   if (observers.length) notify(observers, req ?? toGraphRequest(request), d, reply);
-  return reply.send(d.body);
+  writeDecision(reply, d);
+  return reply;
 }
 
 async function sendLater(
@@ -293,17 +293,45 @@ async function sendLater(
     writeTransportFault(reply.raw, d);
     return undefined;
   }
-  writeHeaders(reply, d);
-  return reply.send(d.body);
+  writeDecision(reply, d);
+  return reply;
 }
 
-function writeHeaders(reply: FastifyReply, d: Decision): void {
-  reply.code(d.status);
-  reply.headers(d.headers);
-  reply.header('request-id', d.requestId);
-  reply.header('client-request-id', d.clientRequestId);
-  if (d.extraHeaders) reply.headers(d.extraHeaders);
+/**
+ * Writes the answer straight to Node's response: the bytes are complete here (status, headers,
+ * body), and Fastify's reply.send re-parses the Content-Type and takes a slower path for Buffer
+ * bodies, ~15 µs a request (bench A/B). Node still adds Date and Connection, drops the body of a
+ * HEAD, 204 or 304, and validates every header.
+ */
+function writeDecision(reply: FastifyReply, d: Decision): void {
+  const headers: Record<string, string> = {};
+  for (const k in d.headers) headers[k] = d.headers[k]!;
+  headers['request-id'] = d.requestId;
+  headers['client-request-id'] = d.clientRequestId;
+  if (d.extraHeaders) for (const k in d.extraHeaders) headers[k] = d.extraHeaders[k]!;
+  const body = d.body;
+  if (body !== undefined) {
+    headers['content-length'] = String(body.length);
+    if (headers['content-type'] === undefined) headers['content-type'] = 'application/octet-stream';
+  } else if (d.status !== 204 && d.status !== 304) {
+    headers['content-length'] = '0';
+  }
+  reply.hijack();
+  const res = reply.raw;
+  try {
+    res.writeHead(d.status, headers);
+  } catch {
+    // a header Node refuses (scenario values are checked at load, so this is a bug): a bare 500, never a crash
+    res.writeHead(500, { 'content-type': 'application/json', 'content-length': String(INTERNAL.length) });
+    res.end(INTERNAL);
+    return;
+  }
+  res.end(body);
 }
+
+const INTERNAL = Buffer.from(
+  '{"error":{"code":"InternalServerError","message":"The mock could not write this answer."}}',
+);
 
 function notify(observers: readonly DecisionObserver[], req: GraphRequest, d: Decision, reply: FastifyReply) {
   const ms = reply.elapsedTime;
