@@ -351,12 +351,12 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     // compiled on the route's first call: compiling every admin schema up front cost ~300 ms of start-up
     let validate: ValidateFunction | undefined;
     // no body at all is as good as {} where {} is valid (POST /requests/count, /outages, …)
-    return (data) =>
-      (validate ??= (httpPart === 'body' ? strictAjv : queryAjv).compile(schema))(
-        (data === undefined || data === null) && httpPart === 'body' ? {} : data,
-      )
+    return (data) => {
+      validate ??= (httpPart === 'body' ? strictAjv : queryAjv).compile(schema);
+      return validate((data === undefined || data === null) && httpPart === 'body' ? {} : data)
         ? { value: data }
         : { error: validationError(validate.errors) };
+    };
   });
   // responses are documented by their schemas but sent as they are (no field is dropped silently)
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
