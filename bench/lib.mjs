@@ -2,6 +2,7 @@
 // sub-ms latencies, and small statistics.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -98,15 +99,13 @@ export function cpuSeconds(pid) {
  * sub-ms precision (autocannon's own histogram has 1 ms buckets). Resolves with req/s, p50/p99 (ms),
  * status counts, errors and timeouts.
  */
-export function load({ url, requests, connections = 50, duration = 5, pid, timeout = 10, overallRate }) {
+export function load({ url, requests, connections = 50, duration = 5, pid, timeout = 10 }) {
   let lat = new Float64Array(1 << 17);
   let n = 0;
   const cpu0 = pid ? cpuSeconds(pid) : null;
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const opts = { url, connections, pipelining: 1, duration, timeout, requests };
-    if (overallRate) opts.overallRate = overallRate;
-    const inst = autocannon(opts, (err, res) => {
+    const inst = autocannon({ url, connections, pipelining: 1, duration, timeout, requests }, (err, res) => {
       if (err) return reject(err);
       const wall = (performance.now() - t0) / 1000;
       const cpu1 = pid ? cpuSeconds(pid) : null;
@@ -152,3 +151,63 @@ export function median(xs) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Open-loop load at a fixed offered rate, spread evenly in time (autocannon's overallRate sends each
+ * second's quota in a burst, so its latencies measure the burst's queue). Requests go out over at most
+ * `connections` keep-alive sockets; one whose socket is busy waits for it, and that wait counts.
+ * Resolves with p50/p99 (ms), status counts, errors and how many were sent.
+ */
+export function paced({ url, requests, rate = 2000, duration = 5, connections = 50 }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const target = new URL(url);
+  const total = Math.round(rate * duration);
+  const lat = new Float64Array(total);
+  const statuses = {};
+  let sent = 0;
+  let done = 0;
+  let errors = 0;
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const finish = () => {
+      agent.destroy();
+      const sorted = lat.subarray(0, done - errors).sort();
+      resolve({ p50: percentile(sorted, 50), p99: percentile(sorted, 99), statuses, errors, sent });
+    };
+    const one = () => {
+      const r = requests[sent % requests.length];
+      sent++;
+      const start = performance.now();
+      const req = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: r.method ?? 'GET',
+          path: r.path,
+          agent,
+          headers: r.headers,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            lat[done - errors] = performance.now() - start;
+            statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+            if (++done === total) finish();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        if (++done === total) finish();
+      });
+      req.end(r.body);
+    };
+    const tick = () => {
+      // every request whose moment has come goes out now; the timer only wakes us up
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
+      while (sent < due) one();
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+}

@@ -11,7 +11,18 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLI as BUILT_CLI, load, median, PIN, pinSelf, ROOT, rssMiB, sleep, startServer } from './lib.mjs';
+import {
+  CLI as BUILT_CLI,
+  load,
+  median,
+  PIN,
+  paced,
+  pinSelf,
+  ROOT,
+  rssMiB,
+  sleep,
+  startServer,
+} from './lib.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -241,24 +252,24 @@ async function cases() {
     }
   }
   // latency when the server is not saturated: the same connections, RATE req/s offered in all
-  const paced = new Map();
+  const pacedRuns = new Map();
   for (const c of RATE > 0 ? live : []) {
     const row = {};
     for (const who of ['base', 'mock']) {
       const s = servers[who];
-      const r = await load({
+      const r = await paced({
         url: s.url,
         requests: requestsOf(c),
         duration: DURATION,
         connections: CONNECTIONS,
-        overallRate: RATE,
+        rate: RATE,
       });
       row[who] = r;
       log(
         `paced ${RATE} req/s (${c.id}) ${who.padEnd(4)} p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  ${JSON.stringify(r.statuses)}`,
       );
     }
-    paced.set(c.id, row);
+    pacedRuns.set(c.id, row);
   }
   const mockRss = rssMiB(mock.proc.pid);
   await Promise.all([base.stop(), mock.stop()]);
@@ -281,7 +292,7 @@ async function cases() {
       cpuRatio: cpuRatios.length ? median(cpuRatios) : null,
       mockShare: wantedShare(m),
       errors: m.reduce((s, r) => s + r.errors + r.timeouts, 0),
-      paced: paced.get(c.id),
+      paced: pacedRuns.get(c.id),
     });
   }
   const order = (r) => CASES.indexOf(r.c);
@@ -515,7 +526,8 @@ function report({ caseResults, mockRss, scaleRows, startupRows, started }) {
         `### Latency below saturation: ${CONNECTIONS} connections, ${RATE} req/s offered`,
         '',
         `At saturation every one of the ${CONNECTIONS} connections waits in the server's queue (p50 ≈ connections ÷ req/s, Little's law), ` +
-          'so p99 there measures the queue, not the server. Here both servers get the same fixed offered rate (autocannon overallRate).',
+          'so p99 there measures the queue, not the server. Here both servers get the same fixed offered rate, spread evenly in time ' +
+          "(open loop, bench/lib.mjs paced(); autocannon's overallRate sends each second's quota in a burst).",
         '',
         '| case | bare Fastify p50 / p99 ms | m365-mock p50 / p99 ms | target mock p99 ≤ 5 ms |',
         '|---|---:|---:|---|',

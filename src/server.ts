@@ -223,7 +223,8 @@ const DOUBLED = /^\/(?:v1\.0|beta)\/https?:\/\/?[^/]+(\/.*)?$/i;
  */
 export function toGraphRequest(request: FastifyRequest): GraphRequest {
   let url = request.raw.url ?? '/';
-  const doubled = DOUBLED.exec(url);
+  // only a URL with a scheme inside can be the SDK's doubled nextLink: the regex runs on those alone
+  const doubled = url.includes(':/') ? DOUBLED.exec(url) : null;
   if (doubled) url = doubled[1] ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
@@ -252,13 +253,19 @@ function parseQuery(qs: string, q: number): Record<string, string | string[]> {
   return out;
 }
 
+/** Host values already checked (a client sends the same one on every request); bounded. */
+const plainHosts = new Set<string>();
+
 /** Host header if it is a plain host[:port], else the address the socket is bound to. */
 function validHost(host: string | undefined, raw: IncomingMessage): string {
+  if (host !== undefined && plainHosts.has(host)) return host;
   if (
     host &&
     host.length <= 255 &&
     /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/.test(host)
   ) {
+    if (plainHosts.size >= 1000) plainHosts.clear();
+    plainHosts.add(host);
     return host;
   }
   const a = raw.socket.localAddress ?? '127.0.0.1';

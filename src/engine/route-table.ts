@@ -18,6 +18,7 @@ export interface Match {
 // Entries hold every method's routes (the engine picks by method), so one find-my-way tree is enough:
 // registering each path under all 7 methods made loading 10,000 routes 7× slower (bench start-up).
 const TREE = 'GET';
+const MATCH_CACHE = 20_000;
 
 export class RouteTable {
   private readonly router: Instance<HTTPVersion.V1>;
@@ -58,9 +59,21 @@ export class RouteTable {
     this.size = entries.size;
   }
 
+  /**
+   * Paths seen lately → their match: a hit is one Map lookup instead of a radix walk (~1.5 µs under
+   * load). Bounded (short paths only, emptied when full), so a client walking random paths cannot grow it.
+   */
+  private readonly recent = new Map<string, Match | null>();
+
   find(_method: string, path: string): Match | null {
+    const hit = this.recent.get(path);
+    if (hit !== undefined) return hit;
     const found = this.router.find(TREE, path);
-    if (!found) return null;
-    return { entry: found.store as PathEntry, params: found.params };
+    const match = found ? { entry: found.store as PathEntry, params: found.params } : null;
+    if (path.length <= 256) {
+      if (this.recent.size >= MATCH_CACHE) this.recent.clear();
+      this.recent.set(path, match);
+    }
+    return match;
   }
 }
