@@ -195,3 +195,45 @@ t.test('Retry-After as an HTTP date is timed too', async (t) => {
     `asked ${chain.attempts[1]!.askedMs} ms`,
   );
 });
+
+t.test(
+  'a large journal and many routes: near-miss hints stay within their budget, lists stay short',
+  async (t) => {
+    const { NEAR_MISS_BUDGET } = await import('../src/admin/state.js');
+    const { MAX_DISTINCT } = await import('../src/admin/report.js');
+    const routes = 5_000;
+    const mock = await startMock(t, {
+      scenarios: [
+        {
+          name: 'wide',
+          routes: [
+            ...Array.from({ length: routes }, (_, i) => ({
+              id: `u${i}`,
+              path: `/v1.0/users/u${i}`,
+              response: { body: { id: `u${i}` } },
+            })),
+            { id: 'busy', path: '/v1.0/busy', response: { status: 429, retryAfter: 1 } },
+          ],
+        },
+      ],
+    });
+    // 60 distinct unmatched paths: the budget pays for NEAR_MISS_BUDGET / 5,001 of them
+    for (let i = 0; i < 60; i++) await (await fetch(`${mock.url}/v1.0/user/x${i}`)).arrayBuffer();
+    // a client sending a new Retry-Attempt value every time
+    for (let i = 0; i < 40; i++)
+      await (await fetch(`${mock.url}/v1.0/busy`, { headers: { 'retry-attempt': String(i) } })).arrayBuffer();
+    const { status, body: report } = await getJson(`${mock.url}/__admin/report`);
+    t.equal(status, 200);
+    t.equal(report.unmatched.length, 60);
+    const hinted = report.unmatched.filter((u: any) => u.nearest.length > 0).length;
+    t.equal(
+      hinted,
+      Math.floor(NEAR_MISS_BUDGET / (routes + 1)),
+      'hints for as many paths as the budget pays for',
+    );
+    t.equal(report.unmatched[0].nearest[0].path, '/v1.0/users/u0', 'the nearest route is still found');
+    const busy = report.routes.find((r: any) => r.routeId === 'busy');
+    t.equal(busy.retryAttempts.length, MAX_DISTINCT, 'distinct Retry-Attempt values are capped');
+    t.equal(busy.sent429, 40);
+  },
+);

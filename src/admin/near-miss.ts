@@ -2,6 +2,7 @@
 // request (method + path segments), and the closest few are shown so a typo in a scenario or in a
 // client's URL is found at a glance. Computed only when the admin API asks, never on the hot path.
 import type { CompiledRoute } from '../scenario/compiled.js';
+import { editDistance } from '../text/edit-distance.js';
 
 export interface NearMiss {
   routeId: string;
@@ -21,8 +22,8 @@ export function nearestRoutes(
   routes: readonly CompiledRoute[],
   max = 3,
 ): NearMiss[] {
-  const segs = splitPath(path);
-  const scored = routes.map((r, i) => ({ r, i, d: routeDistance(method, segs, r) }));
+  const { segs, extra } = requestSegments(path);
+  const scored = routes.map((r, i) => ({ r, i, d: extra + routeDistance(method, segs, r) }));
   scored.sort((a, b) => a.d - b.d || a.i - b.i);
   return scored.slice(0, max).map(({ r, d }) => ({
     routeId: r.id,
@@ -33,16 +34,35 @@ export function nearestRoutes(
   }));
 }
 
+/** A route's path segments, split once per route (a report ranks every route for each unmatched path). */
+const patternSegments = new WeakMap<CompiledRoute, string[]>();
+
 function routeDistance(method: string, segs: string[], r: CompiledRoute): number {
   // half a segment: the right path with the wrong method is nearer than a neighbouring path
   const methodCost = r.method === '*' || r.method === method ? 0 : 0.5;
-  return methodCost + segmentDistance(segs, splitPath(r.path));
+  let pattern = patternSegments.get(r);
+  if (!pattern) {
+    pattern = splitPath(r.path);
+    patternSegments.set(r, pattern);
+  }
+  return methodCost + segmentDistance(segs, pattern);
 }
+
+/** Segments beyond this many are not compared (each still costs one, as an insertion would). */
+const MAX_SEGMENTS = 32;
 
 function splitPath(p: string): string[] {
   const q = p.indexOf('?');
   const path = q === -1 ? p : p.slice(0, q);
   return path.split('/').filter((s) => s !== '');
+}
+
+/** A request path's segments for comparing: a hostile 4,000-segment URL is cut, its rest counted. */
+function requestSegments(path: string): { segs: string[]; extra: number } {
+  const all = splitPath(path);
+  return all.length > MAX_SEGMENTS
+    ? { segs: all.slice(0, MAX_SEGMENTS), extra: all.length - MAX_SEGMENTS }
+    : { segs: all, extra: 0 };
 }
 
 /** Edit distance over segments; substituting one literal for another costs their string dissimilarity. */
@@ -81,14 +101,7 @@ function segmentCost(seg: string, pat: string): number {
 }
 
 function levenshtein(a: string, b: string): number {
+  // bounded: a hostile 16 KB path segment must not cost 16 K × 16 K steps
   if (a.length > 64 || b.length > 64) return a === b ? 0 : Math.max(a.length, b.length);
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
+  return editDistance(a, b);
 }

@@ -49,12 +49,12 @@ export interface RouteSummary {
   requests: number;
   sent429: number;
   sent503: number;
-  /** distinct Retry-After values advertised */
+  /** distinct Retry-After values advertised (the first MAX_DISTINCT) */
   retryAfter: string[];
   retries: number;
   earlyRetries: number;
   waitedMs: { min: number; avg: number; max: number } | null;
-  /** distinct Retry-Attempt request header values seen */
+  /** distinct Retry-Attempt request header values seen (the first MAX_DISTINCT) */
   retryAttempts: string[];
   chains: number;
   recovered: number;
@@ -91,6 +91,13 @@ export interface RetryReport {
 }
 
 const isThrottled = (status: number) => status === 429 || status === 503;
+
+/** distinct values a route summary lists (a client can send a new Retry-Attempt value every time) */
+export const MAX_DISTINCT = 20;
+
+function addDistinct(list: string[], v: string): void {
+  if (list.length < MAX_DISTINCT && !list.includes(v)) list.push(v);
+}
 
 /** The client a request came from: the token's app (and tenant), else the caller's address. */
 export function clientKey(e: Pick<JournalEntry, 'headers' | 'ip'>): string {
@@ -182,10 +189,9 @@ export function buildReport(
     if (e.status === 429) r.sent429++;
     if (e.status === 503) r.sent503++;
     if (throttled) throttledTotal++;
-    if (e.retryAfter !== null && throttled && !r.retryAfter.includes(e.retryAfter))
-      r.retryAfter.push(e.retryAfter);
+    if (e.retryAfter !== null && throttled) addDistinct(r.retryAfter, e.retryAfter);
     const retryAttempt = first(e.headers['retry-attempt']);
-    if (retryAttempt !== null && !r.retryAttempts.includes(retryAttempt)) r.retryAttempts.push(retryAttempt);
+    if (retryAttempt !== null) addDistinct(r.retryAttempts, retryAttempt);
 
     const key = `${client}\u0000${e.session}\u0000${e.method}\u0000${e.url}`;
     const chain = open.get(key);
@@ -267,13 +273,7 @@ export function buildReport(
 
   const routes: RouteSummary[] = [...rows.values()].map(({ waits, ...r }) => ({
     ...r,
-    waitedMs: waits.length
-      ? {
-          min: Math.min(...waits),
-          avg: Math.round(waits.reduce((a, b) => a + b, 0) / waits.length),
-          max: Math.max(...waits),
-        }
-      : null,
+    waitedMs: waits.length ? spreadOf(waits) : null,
   }));
   const unmatchedList = [...unmatched.values()].map((u) => ({ ...u, nearest: nearest(u.method, u.path) }));
   const sum = (f: (r: RouteSummary) => number) => routes.reduce((a, r) => a + f(r), 0);
@@ -384,4 +384,17 @@ function xml(s: string): string {
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&apos;')
     .replace(/\n/g, '&#10;');
+}
+
+/** min / avg / max in one pass (Math.min(...xs) overflows the stack past ~100,000 values: a large journal) */
+function spreadOf(xs: readonly number[]): { min: number; avg: number; max: number } {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let sum = 0;
+  for (const x of xs) {
+    if (x < min) min = x;
+    if (x > max) max = x;
+    sum += x;
+  }
+  return { min, avg: Math.round(sum / xs.length), max };
 }

@@ -15,6 +15,7 @@ import {
   parseAllDocuments,
   visit,
 } from 'yaml';
+import { editDistance } from '../text/edit-distance.js';
 import type { ScenarioFile } from './schema.js';
 import { scenarioValidator } from './validator.js';
 
@@ -356,16 +357,9 @@ function closest(word: string, options: string[]): string | undefined {
 }
 
 function distance(a: string, b: string): number {
+  // more than two apart in length cannot be a typo worth suggesting
   if (Math.abs(a.length - b.length) > 2) return 3;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
+  return editDistance(a, b);
 }
 
 function dedupe(issues: ScenarioIssue[]): ScenarioIssue[] {
