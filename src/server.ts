@@ -118,6 +118,8 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
+    // remembered so the journal can tell a large parsed body from a small one (chunked: no Content-Length)
+    (req as unknown as Record<symbol, number>)[BODY_BYTES] = text.length;
     if (jsonTooDeep(text)) done(Object.assign(new Error('too deep'), { code: 'M365MOCK_JSON_TOO_DEEP' }));
     else parseJson(req, text, done);
   });
@@ -240,8 +242,11 @@ export function toGraphRequest(request: FastifyRequest): GraphRequest {
     ip: request.ip,
     origin: `${proto}://${validHost(headers.host, request.raw)}`,
     session: sessionId(headers['x-mock-session']),
+    bodyBytes: (request as unknown as Record<symbol, number | undefined>)[BODY_BYTES],
   };
 }
+
+const BODY_BYTES = Symbol('m365-mock body bytes');
 
 function parseQuery(qs: string, q: number): Record<string, string | string[]> {
   if (q === -1) return {};

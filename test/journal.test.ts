@@ -225,3 +225,44 @@ t.test('unmatched requests come with the nearest routes', async (t) => {
     ['users', 'me'],
   );
 });
+
+t.test(
+  'a large JSON body sent chunked (no Content-Length) is capped when recorded, not pinned whole',
+  async (t) => {
+    const { Journal } = await import('../src/admin/journal.js');
+    const journal = new Journal(4);
+    const body = { blob: 'x'.repeat(CAPS.body * 4) };
+    const req = {
+      method: 'POST',
+      url: '/v1.0/users',
+      path: '/v1.0/users',
+      query: {},
+      headers: { 'transfer-encoding': 'chunked', 'content-type': 'application/json' },
+      body,
+      ip: '127.0.0.1',
+      origin: 'http://127.0.0.1',
+      session: '',
+      bodyBytes: JSON.stringify(body).length,
+    };
+    const d = {
+      status: 201,
+      headers: {},
+      requestId: 'r',
+      clientRequestId: 'r',
+      delayMs: 0,
+      routeId: 'u',
+      scenario: 's',
+    };
+    journal.observe(req, d, 1);
+    body.blob = 'changed after the fact';
+    const [entry] = journal.list();
+    t.equal(entry!.bodyTruncated, true);
+    t.match(
+      entry!.body,
+      /^\{"blob":"xxxx/,
+      'the journal holds its own capped copy, taken when the request was recorded',
+    );
+    t.equal((entry!.body as string).length, CAPS.body);
+    t.equal(journal.list({}, { bodies: false })[0]!.body, null, 'the report reads entries without bodies');
+  },
+);

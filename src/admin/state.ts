@@ -36,7 +36,7 @@ export function unmatchedEntries(
 }
 
 export function reportOf(engine: MockEngine, journal: Journal | undefined): RetryReport {
-  return buildReport(journal?.list() ?? [], nearMisses(engine));
+  return buildReport(journal?.list({}, { bodies: false }) ?? [], nearMisses(engine));
 }
 
 /** distinct unmatched method + path pairs ranked per call: each costs a pass over every route */

@@ -20,6 +20,8 @@ export interface GraphRequest {
   session: string;
   /** set on $batch sub-requests: the outer request's id */
   batchId?: string;
+  /** size of the JSON text the body was parsed from (a chunked body has no Content-Length to tell) */
+  bodyBytes?: number;
 }
 
 export interface Decision {
