@@ -23,7 +23,8 @@ export function nearestRoutes(
   max = 3,
 ): NearMiss[] {
   const { segs, extra } = requestSegments(path);
-  const scored = routes.map((r, i) => ({ r, i, d: extra + routeDistance(method, segs, r) }));
+  const cost = memoizedCost();
+  const scored = routes.map((r, i) => ({ r, i, d: extra + routeDistance(method, segs, r, cost) }));
   scored.sort((a, b) => a.d - b.d || a.i - b.i);
   return scored.slice(0, max).map(({ r, d }) => ({
     routeId: r.id,
@@ -37,7 +38,28 @@ export function nearestRoutes(
 /** A route's path segments, split once per route (a report ranks every route for each unmatched path). */
 const patternSegments = new WeakMap<CompiledRoute, string[]>();
 
-function routeDistance(method: string, segs: string[], r: CompiledRoute): number {
+type SegmentCost = (seg: string, pat: string) => number;
+
+/**
+ * segmentCost remembered per pair for one ranking: routes share most literals (v1.0, users, me), so
+ * the string distances are computed once per pair instead of once per route (the fuzz profile found
+ * them at half of all CPU time when the report was asked for often).
+ */
+function memoizedCost(): SegmentCost {
+  const memo = new Map<string, number>();
+  return (seg, pat) => {
+    if (seg === pat || pat.charCodeAt(0) === 58 /* : */ || pat.includes('*')) return segmentCost(seg, pat);
+    const k = `${seg}\u0000${pat}`;
+    let c = memo.get(k);
+    if (c === undefined) {
+      c = segmentCost(seg, pat);
+      if (memo.size < 10_000) memo.set(k, c);
+    }
+    return c;
+  };
+}
+
+function routeDistance(method: string, segs: string[], r: CompiledRoute, cost: SegmentCost): number {
   // half a segment: the right path with the wrong method is nearer than a neighbouring path
   const methodCost = r.method === '*' || r.method === method ? 0 : 0.5;
   let pattern = patternSegments.get(r);
@@ -45,7 +67,7 @@ function routeDistance(method: string, segs: string[], r: CompiledRoute): number
     pattern = splitPath(r.path);
     patternSegments.set(r, pattern);
   }
-  return methodCost + segmentDistance(segs, pattern);
+  return methodCost + segmentDistance(segs, pattern, cost);
 }
 
 /** Segments beyond this many are not compared (each still costs one, as an insertion would). */
@@ -66,19 +88,23 @@ function requestSegments(path: string): { segs: string[]; extra: number } {
 }
 
 /** Edit distance over segments; substituting one literal for another costs their string dissimilarity. */
-export function segmentDistance(req: readonly string[], pattern: readonly string[]): number {
+export function segmentDistance(
+  req: readonly string[],
+  pattern: readonly string[],
+  cost: SegmentCost = segmentCost,
+): number {
   const n = req.length;
   const m = pattern.length;
   // a trailing wildcard swallows the rest of the request
   if (m > 0 && pattern[m - 1] === '*') {
     const head = pattern.slice(0, m - 1);
-    return segmentDistance(req.slice(0, head.length), head);
+    return segmentDistance(req.slice(0, head.length), head, cost);
   }
   let prev = Array.from({ length: m + 1 }, (_, j) => j);
   for (let i = 1; i <= n; i++) {
     const cur = [i];
     for (let j = 1; j <= m; j++) {
-      const sub = prev[j - 1]! + segmentCost(req[i - 1]!, pattern[j - 1]!);
+      const sub = prev[j - 1]! + cost(req[i - 1]!, pattern[j - 1]!);
       cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, sub);
     }
     prev = cur;

@@ -51,17 +51,31 @@ export const NEAR_MISS_BUDGET = 200_000;
 /** nearestRoutes, once per distinct method + path, within MAX_NEAR_MISS_LOOKUPS and NEAR_MISS_BUDGET. */
 function nearMisses(engine: MockEngine): (method: string, path: string) => NearMiss[] {
   const routes = engine.scenarios.flatMap((s) => s.routes);
-  const memo = new Map<string, NearMiss[]>();
+  // hints already ranked stay valid while the same scenarios are loaded: a test that polls the
+  // report pays for each unmatched path once
+  let known = ranked.get(engine.scenarios);
+  if (!known) {
+    known = new Map();
+    ranked.set(engine.scenarios, known);
+  }
+  const memo = known;
+  const seen = new Set<string>();
   let budget = NEAR_MISS_BUDGET;
   return (method, path) => {
     const key = `${method} ${path}`;
     let hit = memo.get(key);
     if (!hit) {
-      const affordable = memo.size < MAX_NEAR_MISS_LOOKUPS && budget >= routes.length;
-      if (affordable) budget -= routes.length;
-      hit = affordable ? nearestRoutes(method, path, routes) : [];
+      const affordable = seen.size < MAX_NEAR_MISS_LOOKUPS && budget >= routes.length;
+      if (!affordable) return [];
+      budget -= routes.length;
+      hit = nearestRoutes(method, path, routes);
+      if (memo.size >= 1000) memo.clear();
       memo.set(key, hit);
     }
+    seen.add(key);
     return hit;
   };
 }
+
+/** near misses per loaded set of scenarios (the engine makes a new list whenever one is loaded or unloaded) */
+const ranked = new WeakMap<readonly object[], Map<string, NearMiss[]>>();
