@@ -1,9 +1,10 @@
 // `npm run bench`: m365-mock against a bare Fastify server answering the same bytes as constant
 // strings, in one run, interleaved (baseline, mock, baseline, mock, …) because this machine's speed
-// drifts by tens of percent within minutes; ratios are taken per round, then their median.
+// drifts by tens of percent within minutes; ratios are taken per round, then their median. Six rounds
+// by default: each order (baseline first, mock first) three times, so neither server always runs second.
 // Servers run on CPU 1, autocannon (this process) on CPU 0, when taskset is there.
 //
-//   node bench/run.mjs [--rounds 3] [--duration 5] [--warmup 1] [--connections 50] [--cases a,b,c,d]
+//   node bench/run.mjs [--rounds 6] [--duration 4] [--warmup 1] [--connections 50] [--cases a,b,c,d]
 //                      [--scale 1,1000,10000 | --no-scale] [--out bench/results.md | --no-write]
 //   node bench/run.mjs --profile [--cases a,b] [--duration 10]   CPU profiles of both servers under load
 //   --cli path/to/cli.js measures another build of the mock (A/B of a change)
@@ -26,8 +27,8 @@ import {
 
 const { values: opt } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '6' },
+    duration: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '50' },
     cases: { type: 'string', default: 'a,b,c,d' },
