@@ -106,6 +106,12 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
     https: opts.tls ? { key: opts.tls.key, cert: opts.tls.cert, ...nodeLimits } : null,
     clientErrorHandler: clientError,
     routerOptions: { maxParamLength: 1000 },
+    // The admin API brings its own validator and serializer compilers and no other route has a
+    // schema: Fastify's defaults (ajv and fast-json-stringify, ~150 ms of start-up to load) are never
+    // needed, and a schema anywhere else fails loudly at registration.
+    schemaController: {
+      compilersFactory: { buildValidator: noDefaultCompiler, buildSerializer: noDefaultCompiler },
+    },
     frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       sendDecision(reply, fastifyErrorDecision(err, request, log), observers, request);
     },
@@ -156,6 +162,10 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
   });
 
   return { app, engine, observers, tls: opts.tls };
+}
+
+function noDefaultCompiler(): never {
+  throw new Error('m365-mock: only the admin API declares schemas, with its own compilers');
 }
 
 /**

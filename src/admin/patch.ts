@@ -1,28 +1,11 @@
 // PATCH /__admin/routes/:id: changes a loaded route's responses, faults, latency or throttle at
 // runtime. Responses are compiled exactly as at load time (compileResponse), so a patched route can
 // no more cause a 500 than a loaded one; the route's sequence starts over in every session.
-import { Type } from '@sinclair/typebox';
 import type { MockEngine } from '../engine/engine.js';
 import { checkHeaders, compileResponse } from '../scenario/compile.js';
 import type { CompiledResponse, CompiledRoute } from '../scenario/compiled.js';
-import { Fault, Latency, Response, type RouteSpec, Throttle } from '../scenario/schema.js';
+import type { RouteSpec } from '../scenario/schema.js';
 import type { AdminErrorDetail } from './errors.js';
-
-export const RoutePatch = Type.Object(
-  {
-    response: Type.Optional(Response),
-    responses: Type.Optional(Type.Array(Response, { minItems: 1 })),
-    loop: Type.Optional(Type.Boolean()),
-    faults: Type.Optional(Type.Array(Fault, { description: 'replaces the route faults; [] removes them' })),
-    latency: Type.Optional(Type.Union([Latency, Type.Null()], { description: 'null removes it' })),
-    throttle: Type.Optional(
-      Type.Union([Type.String(), Throttle, Type.Null()], {
-        description: "a limiter named in the route's scenario, an inline limiter, or null to remove it",
-      }),
-    ),
-  },
-  { additionalProperties: false, minProperties: 1 },
-);
 
 export interface RoutePatchBody {
   response?: RouteSpec['response'];

@@ -1,8 +1,10 @@
 // The control plane under /__admin (DESIGN §4): a table of small handlers, described by
 // @fastify/swagger and served as OpenAPI at /__admin/docs/json. Admin calls are never journaled;
 // their errors use the Graph envelope (errors.ts).
+
+import { createRequire } from 'node:module';
 import swagger from '@fastify/swagger';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
 import type {
   FastifyError,
   FastifyInstance,
@@ -15,13 +17,14 @@ import type { ManualOutage } from '../engine/outage.js';
 import { jsonTooDeep, LIMITS } from '../hardening/limits.js';
 import { loadScenarioTextGuarded } from '../scenario/guarded-load.js';
 import { formatIssue } from '../scenario/parse.js';
+import { ADMIN_SCHEMAS as S } from '../schemas.js';
 import type { TlsMaterial } from '../tls.js';
 import { type AdminGuardOptions, type AdminRouteConfig, adminGuard } from './auth.js';
 import { type AdminErrorCode, sendAdminError } from './errors.js';
 import type { Journal, JournalFilter } from './journal.js';
-import { patchRoute, RoutePatch, type RoutePatchBody, routeView } from './patch.js';
+import { patchRoute, type RoutePatchBody, routeView } from './patch.js';
 import { reportToJunit } from './report.js';
-import * as S from './schemas.js';
+import type * as T from './schemas.js';
 import { reportOf, resetState, throttleState, unmatchedEntries } from './state.js';
 
 export interface AdminOptions extends AdminGuardOptions {
@@ -51,9 +54,19 @@ interface AdminRoute {
 }
 
 // Bodies are checked strictly (no coercion, no silently dropped members), like scenario files;
-// query strings and path parameters are text and get coerced.
-const strictAjv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-const queryAjv = new Ajv({ allErrors: true, strict: false, coerceTypes: true, allowUnionTypes: true });
+// query strings and path parameters are text and get coerced. ajv is loaded on the first admin call
+// that needs a check, not at start-up (~50 ms).
+let ajvs: { strict: Ajv; query: Ajv } | undefined;
+function ajvFor(httpPart: string | undefined): Ajv {
+  if (!ajvs) {
+    const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    ajvs = {
+      strict: new AjvClass({ allErrors: true, strict: false, allowUnionTypes: true }),
+      query: new AjvClass({ allErrors: true, strict: false, coerceTypes: true, allowUnionTypes: true }),
+    };
+  }
+  return httpPart === 'body' ? ajvs.strict : ajvs.query;
+}
 
 const ROUTES: AdminRoute[] = [
   {
@@ -142,7 +155,7 @@ const ROUTES: AdminRoute[] = [
       tags: ['routes'],
       summary: "Change a route's response(s), faults, latency or throttle at runtime",
       params: S.IdParam,
-      body: RoutePatch,
+      body: S.RoutePatch,
       response: { 200: S.RouteView, 400: S.GraphError, 404: S.GraphError },
     },
     handler: ({ engine }, req, reply) => {
@@ -182,7 +195,7 @@ const ROUTES: AdminRoute[] = [
       response: { 201: S.Outage },
     },
     handler: ({ engine }, req, reply) =>
-      reply.code(201).send(outageView(engine.startOutage((req.body ?? {}) as S.OutageRequestT))),
+      reply.code(201).send(outageView(engine.startOutage((req.body ?? {}) as T.OutageRequestT))),
   },
   {
     method: 'DELETE',
@@ -217,7 +230,7 @@ const ROUTES: AdminRoute[] = [
       body: S.DeltaExpire,
       response: { 200: S.Expired },
     },
-    handler: ({ engine }, req) => ({ expired: engine.expireDeltaTokens((req.body ?? {}) as S.DeltaExpireT) }),
+    handler: ({ engine }, req) => ({ expired: engine.expireDeltaTokens((req.body ?? {}) as T.DeltaExpireT) }),
   },
   {
     method: 'GET',
@@ -229,7 +242,7 @@ const ROUTES: AdminRoute[] = [
       response: { 200: S.RequestList },
     },
     handler: ({ journal }, req) => ({
-      requests: journal?.list(toFilter(req.query as S.JournalQueryT)) ?? [],
+      requests: journal?.list(toFilter(req.query as T.JournalQueryT)) ?? [],
     }),
   },
   {
@@ -255,7 +268,7 @@ const ROUTES: AdminRoute[] = [
       response: { 200: S.Count },
     },
     handler: ({ journal }, req) => ({
-      count: journal?.count(toFilter((req.body ?? {}) as S.JournalQueryT)) ?? 0,
+      count: journal?.count(toFilter((req.body ?? {}) as T.JournalQueryT)) ?? 0,
     }),
   },
   {
@@ -308,7 +321,7 @@ const ROUTES: AdminRoute[] = [
   },
 ];
 
-function toFilter(q: S.JournalQueryT): JournalFilter {
+function toFilter(q: T.JournalQueryT): JournalFilter {
   return {
     method: q.method,
     path: q.path,
@@ -352,7 +365,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     let validate: ValidateFunction | undefined;
     // no body at all is as good as {} where {} is valid (POST /requests/count, /outages, …)
     return (data) => {
-      validate ??= (httpPart === 'body' ? strictAjv : queryAjv).compile(schema);
+      validate ??= ajvFor(httpPart).compile(schema);
       return validate((data === undefined || data === null) && httpPart === 'body' ? {} : data)
         ? { value: data }
         : { error: validationError(validate.errors) };

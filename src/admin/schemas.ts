@@ -1,7 +1,7 @@
 // Schemas of the admin API's inputs and answers: they validate the inputs and document everything
 // in the OpenAPI served at /__admin/docs/json.
 import { type Static, Type } from '@sinclair/typebox';
-import { ErrorOverride } from '../scenario/schema.js';
+import { ErrorOverride, Fault, Latency, Response, Throttle } from '../scenario/schema.js';
 
 const open = { additionalProperties: true } as const;
 const strict = { additionalProperties: false } as const;
@@ -212,4 +212,21 @@ export const Report = Type.Object(
     unmatched: Type.Array(Type.Object({}, open)),
   },
   { ...open, description: 'JSON; with format=junit the same as JUnit XML' },
+);
+
+/** PATCH /__admin/routes/:id */
+export const RoutePatch = Type.Object(
+  {
+    response: Type.Optional(Response),
+    responses: Type.Optional(Type.Array(Response, { minItems: 1 })),
+    loop: Type.Optional(Type.Boolean()),
+    faults: Type.Optional(Type.Array(Fault, { description: 'replaces the route faults; [] removes them' })),
+    latency: Type.Optional(Type.Union([Latency, Type.Null()], { description: 'null removes it' })),
+    throttle: Type.Optional(
+      Type.Union([Type.String(), Throttle, Type.Null()], {
+        description: "a limiter named in the route's scenario, an inline limiter, or null to remove it",
+      }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
 );

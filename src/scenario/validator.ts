@@ -3,8 +3,9 @@
 // start-up loads that, unless its schema fingerprint is stale (or it is missing, as under tsx): then
 // it compiles here as before.
 import { createHash } from 'node:crypto';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { Scenario, type ScenarioFile } from './schema.js';
+import type { ValidateFunction } from 'ajv';
+import { SCENARIO_SCHEMA } from '../schemas.js';
+import type { ScenarioFile } from './schema.js';
 
 export const AJV_OPTIONS = { allErrors: true, strict: false, allowUnionTypes: true, verbose: true } as const;
 
@@ -16,9 +17,10 @@ export async function scenarioValidator(): Promise<ValidateFunction<ScenarioFile
   const precompiled = './validate-scenario.js';
   try {
     const m = (await import(precompiled)) as { default: ValidateFunction<ScenarioFile>; fingerprint: string };
-    if (m.fingerprint === schemaFingerprint(Scenario)) return m.default;
+    if (m.fingerprint === schemaFingerprint(SCENARIO_SCHEMA)) return m.default;
   } catch {
     // not built (tests run the sources): compile below
   }
-  return new Ajv(AJV_OPTIONS).compile<ScenarioFile>(Scenario);
+  const { Ajv } = await import('ajv');
+  return new Ajv(AJV_OPTIONS).compile<ScenarioFile>(SCENARIO_SCHEMA);
 }
