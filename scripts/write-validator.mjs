@@ -1,10 +1,13 @@
-// Build step (after tsc), two outputs:
+// Build step (after tsc), three outputs:
 // 1. dist/schemas.json: the scenario and admin API schemas as plain JSON, written from their TypeBox
 //    sources, so the server never loads TypeBox (266 modules, ~150 ms of start-up; src/schemas.ts);
 // 2. dist/scenario/validate-scenario.js: the scenario validator precompiled with ajv's standalone code
 //    generation, so start-up does not spend ~0.3 s compiling the schema. It carries a fingerprint of the
-//    schema it was made from; validator.ts compiles afresh when it does not match.
-import { writeFileSync } from 'node:fs';
+//    schema it was made from; validator.ts compiles afresh when it does not match;
+// 3. dist/scenario/scenario-cache.json: the built-in scenarios (scenarios/*.yaml) parsed, as JSON by the
+//    SHA-256 of their text, so start-up skips the yaml parser for them (~170 ms cold; parse.ts).
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
@@ -27,3 +30,21 @@ writeFileSync(
   out,
   `${prelude}${code}\nexport const fingerprint = ${JSON.stringify(schemaFingerprint(Scenario))};\n`,
 );
+
+// the cache is made by the real parser, with no older cache in the way
+const cacheFile = new URL('../dist/scenario/scenario-cache.json', import.meta.url);
+rmSync(cacheFile, { force: true });
+const { parseScenarioText, scenarioTextKey } = await import('../dist/scenario/parse.js');
+const scenarios = new URL('../scenarios/', import.meta.url);
+const cache = {};
+for (const name of readdirSync(scenarios)
+  .filter((n) => /\.ya?ml$/.test(n))
+  .sort()) {
+  const text = readFileSync(new URL(name, scenarios), 'utf8');
+  const r = parseScenarioText(text, name);
+  if (!r.ok) throw new Error(`scenarios/${name} does not parse: ${JSON.stringify(r.issues[0])}`);
+  const json = JSON.stringify(r.value);
+  // only what JSON carries unchanged (no .inf, no NaN) may stand in for the YAML
+  if (isDeepStrictEqual(JSON.parse(json), r.value)) cache[scenarioTextKey(text)] = json;
+}
+writeFileSync(cacheFile, JSON.stringify(cache));

@@ -1,6 +1,8 @@
 // Text → validated scenario object, with every problem located as file:line:col. The `yaml` library
 // parses YAML and JSON alike and keeps source ranges; ajv checks the TypeBox schema; this file only
 // translates between the two (ajv's JSON pointers → yaml nodes → line/col).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import {
   CST,
@@ -48,6 +50,28 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 // say what was found; precompiled by the build (validator.ts)
 const validate = await scenarioValidator();
 
+/**
+ * Scenario texts the build already parsed (scripts/write-validator.mjs → dist/scenario/scenario-cache.json):
+ * the built-in scenarios, as JSON by the SHA-256 of their YAML text. A hit skips the yaml parser, ~170 ms
+ * cold at start-up; the value is validated as always, and a location, if one is ever needed, still comes
+ * from the YAML text. Running the sources (tests), there is no cache.
+ */
+const prebuilt = readPrebuilt();
+
+function readPrebuilt(): Map<string, string> {
+  try {
+    const raw = readFileSync(new URL('./scenario-cache.json', import.meta.url), 'utf8');
+    return new Map(Object.entries(JSON.parse(raw) as Record<string, string>));
+  } catch {
+    return new Map();
+  }
+}
+
+/** The key of a scenario text in the build's cache. */
+export function scenarioTextKey(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 export function parseScenarioText(text: string, file: string): ParseResult {
   if (Buffer.byteLength(text) > LIMITS.maxBytes) {
     return fail(file, 1, 1, `file is larger than ${LIMITS.maxBytes} bytes`);
@@ -55,19 +79,28 @@ export function parseScenarioText(text: string, file: string): ParseResult {
   // Valid machine-written JSON (a generated 10,000-route scenario) skips the yaml parser, ~50× slower;
   // its source map is built only if the compiler finds something to report. Anything else, or any
   // problem, takes the yaml path, which locates it.
-  const json = plainJson(text);
-  if (json !== undefined && validate(json)) {
-    let located: Locate | undefined;
-    const locate: Locate = (path, key) => {
-      if (!located) {
-        const r = parseWithYaml(text, file);
-        located = r.ok ? r.locate : () => ({ line: 1, col: 1 });
-      }
-      return located(path, key);
-    };
-    return { ok: true, value: json, locate };
+  if (prebuilt.size !== 0) {
+    const hit = prebuilt.get(scenarioTextKey(text));
+    if (hit !== undefined) {
+      const value: unknown = JSON.parse(hit);
+      if (validate(value)) return { ok: true, value, locate: locateLater(text, file) };
+    }
   }
+  const json = plainJson(text);
+  if (json !== undefined && validate(json)) return { ok: true, value: json, locate: locateLater(text, file) };
   return parseWithYaml(text, file);
+}
+
+/** Locations from the yaml parser, parsed only if the compiler finds something to report. */
+function locateLater(text: string, file: string): Locate {
+  let located: Locate | undefined;
+  return (path, key) => {
+    if (!located) {
+      const r = parseWithYaml(text, file);
+      located = r.ok ? r.locate : () => ({ line: 1, col: 1 });
+    }
+    return located(path, key);
+  };
 }
 
 /** A JSON object without duplicate or forbidden keys, else undefined (the yaml path reports why). */
