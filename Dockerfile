@@ -12,6 +12,8 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts/write-validator.mjs ./scripts/
+# the build parses the built-in scenarios once (dist/scenario/scenario-cache.json: faster start-up)
+COPY scenarios ./scenarios
 RUN npm run build
 
 # --- runtime: production dependencies, the compiled code, scenarios and schema; non-root ---

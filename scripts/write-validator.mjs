@@ -6,7 +6,7 @@
 //    schema it was made from; validator.ts compiles afresh when it does not match;
 // 3. dist/scenario/scenario-cache.json: the built-in scenarios (scenarios/*.yaml) parsed, as JSON by the
 //    SHA-256 of their text, so start-up skips the yaml parser for them (~170 ms cold; parse.ts).
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
@@ -37,9 +37,9 @@ rmSync(cacheFile, { force: true });
 const { parseScenarioText, scenarioTextKey } = await import('../dist/scenario/parse.js');
 const scenarios = new URL('../scenarios/', import.meta.url);
 const cache = {};
-for (const name of readdirSync(scenarios)
-  .filter((n) => /\.ya?ml$/.test(n))
-  .sort()) {
+// no scenarios folder (a build without them): an empty cache
+const names = existsSync(scenarios) ? readdirSync(scenarios) : [];
+for (const name of names.filter((n) => /\.ya?ml$/.test(n)).sort()) {
   const text = readFileSync(new URL(name, scenarios), 'utf8');
   const r = parseScenarioText(text, name);
   if (!r.ok) throw new Error(`scenarios/${name} does not parse: ${JSON.stringify(r.issues[0])}`);
