@@ -5,6 +5,7 @@ import t from 'tap';
 
 const url = process.env.SDK_MOCK_URL ?? '';
 const target = { url, tls: url.startsWith('https://') };
-if (!target.tls) throw new Error('SDK_MOCK_URL must be the https URL of a running mock');
-if (process.argv[2] === 'kiota') await (await import('./kiota-suite.js')).kiotaSuite(t, target);
+t.match(url, /^https:\/\/127\.0\.0\.1:\d+$/, 'the parent passed the https URL of its mock');
+if (!target.tls) t.fail('SDK_MOCK_URL must be the https URL of a running mock');
+else if (process.argv[2] === 'kiota') await (await import('./kiota-suite.js')).kiotaSuite(t, target);
 else await (await import('./graph-client-suite.js')).graphClientSuite(t, target);
