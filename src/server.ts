@@ -145,10 +145,7 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
       return sendDecision(reply, d, observers, request);
     }
     const req = toGraphRequest(request);
-    const d = engine.handle(req);
-    const sent = sendDecision(reply, d, observers, request, req);
-    // nothing for an answer already sent: a returned reply is a thenable Fastify would wrap (bench profile)
-    return sent instanceof Promise ? sent : undefined;
+    return sendDecision(reply, engine.handle(req), observers, request, req);
   };
   app.all('*', mocked);
   // methods `all` does not register (PROPFIND, SEARCH, …) reach the engine too: Graph's 405/404, not Fastify's
@@ -294,11 +291,12 @@ export function sendDecision(
   observers: readonly DecisionObserver[],
   request: FastifyRequest,
   req?: GraphRequest,
-): FastifyReply | Promise<FastifyReply | undefined> {
+): Promise<void> | undefined {
   if (d.delayMs > 0 || d.transport) return sendLater(reply, d, observers, request, req);
   if (observers.length) notify(observers, req ?? toGraphRequest(request), d, reply);
+  // written here and now: nothing to return (a returned thenable, Fastify would wrap; bench profile)
   writeDecision(reply, d);
-  return reply;
+  return undefined;
 }
 
 async function sendLater(
@@ -307,16 +305,15 @@ async function sendLater(
   observers: readonly DecisionObserver[],
   request: FastifyRequest,
   req?: GraphRequest,
-): Promise<FastifyReply | undefined> {
+): Promise<void> {
   if (d.delayMs > 0) await sleep(d.delayMs);
   if (observers.length) notify(observers, req ?? toGraphRequest(request), d, reply);
   if (d.transport) {
     reply.hijack();
     writeTransportFault(reply.raw, d);
-    return undefined;
+    return;
   }
   writeDecision(reply, d);
-  return reply;
 }
 
 /**

@@ -18,6 +18,7 @@ import { jsonTooDeep, LIMITS } from '../hardening/limits.js';
 import { loadScenarioTextGuarded } from '../scenario/guarded-load.js';
 import { formatIssue } from '../scenario/parse.js';
 import { ADMIN_SCHEMAS as S } from '../schemas.js';
+import type { ServerLog } from '../server.js';
 import type { TlsMaterial } from '../tls.js';
 import { type AdminGuardOptions, type AdminRouteConfig, adminGuard } from './auth.js';
 import { type AdminErrorCode, sendAdminError } from './errors.js';
@@ -35,7 +36,7 @@ export interface AdminOptions extends AdminGuardOptions {
   /** --seed, applied to scenarios posted at runtime too */
   seed?: number;
   /** the server's logger (Fastify itself runs without one: see server.ts) */
-  log?: Pick<import('pino').Logger, 'error' | 'info'>;
+  log?: ServerLog;
 }
 
 /** What the admin API reads and changes; handlers get it instead of closing over options. */

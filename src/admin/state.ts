@@ -53,12 +53,8 @@ function nearMisses(engine: MockEngine): (method: string, path: string) => NearM
   const routes = engine.scenarios.flatMap((s) => s.routes);
   // hints already ranked stay valid while the same scenarios are loaded: a test that polls the
   // report pays for each unmatched path once
-  let known = ranked.get(engine.scenarios);
-  if (!known) {
-    known = new Map();
-    ranked.set(engine.scenarios, known);
-  }
-  const memo = known;
+  const memo = ranked.get(engine.scenarios) ?? new Map<string, NearMiss[]>();
+  ranked.set(engine.scenarios, memo);
   const seen = new Set<string>();
   let budget = NEAR_MISS_BUDGET;
   return (method, path) => {

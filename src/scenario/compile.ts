@@ -20,7 +20,6 @@ import type { Locate, ScenarioIssue } from './parse.js';
 import type {
   FaultSpec,
   ResponseSpec,
-  RouteSpec,
   ScenarioFile,
   ThrottleSpec,
   WhenSpec,
