@@ -68,6 +68,8 @@ function usage(): string {
     'usage: m365-mock [options]                 serve the scenarios',
     '       m365-mock validate FILE_OR_DIR...   check scenario files (exit 0 valid, 1 invalid)',
     '       m365-mock healthcheck [--port N] [--host H] [--tls]   exit 0 iff /__admin/health answers 200',
+    '       m365-mock record --upstream URL --out DIR [--port N] [--host H] [--tls] [--redact PATH]...',
+    '       m365-mock import devproxy FILE... --out DIR   convert Dev Proxy mocks/errors files (docs/record.md)',
     '',
     'options (each also as M365_MOCK_<NAME>, e.g. M365_MOCK_PORT=4365, M365_MOCK_SCENARIO=a.yaml,b.yaml):',
     ...rows,
@@ -269,6 +271,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     if (first === 'validate') process.exit(await validate(rest));
     if (first === 'healthcheck') process.exit(await healthcheck(readFlags(rest).flags));
+    if (first === 'record') process.exit(await (await import('./record/cli.js')).runRecord(rest));
+    if (first === 'import') process.exit(await (await import('./import/cli.js')).runImport(rest));
     const { flags, positionals } = readFlags(argv);
     if (flags.help) {
       process.stdout.write(`${usage()}\n`);
