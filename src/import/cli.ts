@@ -13,11 +13,19 @@ function fail(message: string): number {
 }
 
 export async function runImport(args: string[]): Promise<number> {
-  let parsed: { values: { out?: string; name?: string; seed?: string; help?: boolean }; positionals: string[] };
+  let parsed: {
+    values: { out?: string; name?: string; seed?: string; help?: boolean };
+    positionals: string[];
+  };
   try {
     parsed = parseArgs({
       args,
-      options: { out: { type: 'string' }, name: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        out: { type: 'string' },
+        name: { type: 'string' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -33,9 +41,11 @@ export async function runImport(args: string[]): Promise<number> {
   if (format !== 'devproxy') return fail(`import knows one format, devproxy; got '${format ?? ''}'`);
   if (files.length === 0) return fail('import devproxy needs at least one FILE');
   if (!values.out) return fail('import needs --out DIR');
-  if (values.name !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(values.name)) return fail(`--name must match [A-Za-z0-9_.-]+`);
+  if (values.name !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(values.name))
+    return fail(`--name must match [A-Za-z0-9_.-]+`);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !Number.isSafeInteger(seed)) return fail(`--seed must be a whole number, got '${values.seed}'`);
+  if (seed !== undefined && !Number.isSafeInteger(seed))
+    return fail(`--seed must be a whole number, got '${values.seed}'`);
   let result: ReturnType<typeof importDevProxy>;
   try {
     result = importDevProxy(files, { name: values.name, seed });

@@ -4,7 +4,10 @@
 // only there and got the same answers; $batch calls are recorded as their sub-requests' routes.
 import type { ResponseSpec, RouteSpec, ScenarioFile } from '../scenario/schema.js';
 import { type Exchange, headerIsDefault, headerValue, NOT_RECORDED } from './exchange.js';
-import type { Redactor } from './redact.js';
+import { REDACTED, type Redactor } from './redact.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON of a foreign format, checked field by field where it is read
+type Json = any;
 
 export interface BuildOptions {
   redactor: Redactor;
@@ -50,8 +53,8 @@ export function expandBatches(exchanges: readonly Exchange[]): Exchange[] {
 }
 
 function batchItems(x: Exchange, version: string): Exchange[] | undefined {
-  let req: any;
-  let res: any;
+  let req: Json;
+  let res: Json;
   try {
     req = JSON.parse(x.requestBody?.toString('utf8') ?? '');
     res = JSON.parse(x.body?.toString('utf8') ?? '');
@@ -59,7 +62,7 @@ function batchItems(x: Exchange, version: string): Exchange[] | undefined {
     return undefined;
   }
   if (!Array.isArray(req?.requests) || !Array.isArray(res?.responses)) return undefined;
-  const byId = new Map<string, any>(req.requests.map((r: any) => [String(r?.id), r]));
+  const byId = new Map<string, Json>(req.requests.map((r: Json) => [String(r?.id), r]));
   const out: Exchange[] = [];
   for (const item of res.responses) {
     const sub = byId.get(String(item?.id));
@@ -98,12 +101,18 @@ interface Group {
 export function buildScenarios(exchanges: readonly Exchange[], opts: BuildOptions): BuiltScenario[] {
   const r = opts.redactor;
   const inlineLimit = opts.inlineLimit ?? 16 * 1024;
-  const byVersion = new Map<string, { groups: Map<string, Group>; data: { path: string; bytes: Buffer }[] }>();
+  const byVersion = new Map<
+    string,
+    { groups: Map<string, Group>; data: { path: string; bytes: Buffer }[] }
+  >();
 
   for (const x of expandBatches(exchanges)) {
     const version = VERSION.exec(x.path)?.[1] ?? 'root';
     let v = byVersion.get(version);
-    if (!v) byVersion.set(version, (v = { groups: new Map(), data: [] }));
+    if (!v) {
+      v = { groups: new Map(), data: [] };
+      byVersion.set(version, v);
+    }
     const query = x.query
       .map(([k, val]): [string, string] => [k, r.queryValue(k, val)])
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -116,11 +125,16 @@ export function buildScenarios(exchanges: readonly Exchange[], opts: BuildOption
     if (g.responses.length < MAX_SEQUENCE) {
       const data = v.data;
       g.responses.push(
-        responseOf(x, r, (bytes, ext) => {
-          const path = `data/${version}-${data.length + 1}.${ext}`;
-          data.push({ path, bytes });
-          return path;
-        }, inlineLimit),
+        responseOf(
+          x,
+          r,
+          (bytes, ext) => {
+            const path = `data/${version}-${data.length + 1}.${ext}`;
+            data.push({ path, bytes });
+            return path;
+          },
+          inlineLimit,
+        ),
       );
     }
   }
@@ -150,7 +164,8 @@ export function buildScenarios(exchanges: readonly Exchange[], opts: BuildOption
 /** [a, b, b, b] → [a, b]: the last item of a sequence repeats anyway. */
 function trimTail(rs: ResponseSpec[]): ResponseSpec[] {
   const out = [...rs];
-  while (out.length > 1 && JSON.stringify(out[out.length - 1]) === JSON.stringify(out[out.length - 2])) out.pop();
+  while (out.length > 1 && JSON.stringify(out[out.length - 1]) === JSON.stringify(out[out.length - 2]))
+    out.pop();
   return out;
 }
 
@@ -179,7 +194,9 @@ function responseOf(
   const noBody = x.status === 204 || x.status === 304;
   const bytes = x.body && x.body.length > 0 ? x.body : undefined;
   const contentType = headerValue(x.headers['content-type']) ?? '';
-  const isJson = /json/i.test(contentType) || (!contentType && bytes !== undefined && /^\s*[[{]/.test(bytes.toString('utf8', 0, 64)));
+  const isJson =
+    /json/i.test(contentType) ||
+    (!contentType && bytes !== undefined && /^\s*[[{]/.test(bytes.toString('utf8', 0, 64)));
   if (!noBody && bytes) {
     let parsed: unknown;
     let jsonOk = false;
@@ -200,7 +217,10 @@ function responseOf(
         if (Buffer.byteLength(text) > inlineLimit) resp.bodyFile = saveData(Buffer.from(`${text}\n`), 'json');
         else resp.body = clean;
       }
-    } else if (/^text\/|xml|html|javascript|x-www-form-urlencoded/i.test(contentType) && bytes.length <= inlineLimit) {
+    } else if (
+      /^text\/|xml|html|javascript|x-www-form-urlencoded/i.test(contentType) &&
+      bytes.length <= inlineLimit
+    ) {
       resp.body = r.text(bytes.toString('utf8'));
     } else {
       // binary (or large text): kept byte for byte in a data file, with its own content type
@@ -209,7 +229,13 @@ function responseOf(
   } else if (!noBody && x.status >= 400) {
     resp.body = ''; // the upstream sent an empty error body; the mock would otherwise add an envelope
   }
-  if (!noBody && bytes && contentType && !headerIsDefault('content-type', contentType) && SAFE_HEADER.test(contentType))
+  if (
+    !noBody &&
+    bytes &&
+    contentType &&
+    !headerIsDefault('content-type', contentType) &&
+    SAFE_HEADER.test(contentType)
+  )
     headers['content-type'] = contentType;
   if (Object.keys(headers).length) resp.headers = headers;
   return resp;
@@ -238,7 +264,8 @@ function errorOverride(body: unknown, path: string): ResponseSpec['error'] | und
   const e = (body as { error?: unknown }).error;
   if (keys.length !== 1 || !e || typeof e !== 'object' || Array.isArray(e)) return undefined;
   const err = e as Record<string, unknown>;
-  if (typeof err.code !== 'string' || (err.message !== undefined && typeof err.message !== 'string')) return undefined;
+  if (typeof err.code !== 'string' || (err.message !== undefined && typeof err.message !== 'string'))
+    return undefined;
   if (Object.keys(err).some((k) => !ERROR_KEYS.has(k))) return undefined;
   if (err.target !== undefined && typeof err.target !== 'string') return undefined;
   if (err.details !== undefined && !Array.isArray(err.details)) return undefined;
@@ -255,7 +282,8 @@ function errorOverride(body: unknown, path: string): ResponseSpec['error'] | und
   }
   if (err.target !== undefined) out.target = err.target as string;
   if (err.details !== undefined) out.details = err.details as NonNullable<ResponseSpec['error']>['details'];
-  if (err.innererror && typeof err.innererror === 'object') out.innererror = err.innererror as Record<string, unknown>;
+  if (err.innererror && typeof err.innererror === 'object')
+    out.innererror = err.innererror as Record<string, unknown>;
   const inner = err.innerError;
   if (inner === undefined && err.innererror === undefined) out.innerError = null;
   else if (inner && typeof inner === 'object' && !Array.isArray(inner)) {
@@ -289,7 +317,9 @@ function mergeIds(groups: Group[]): Group[] {
       out.push(g);
       continue;
     }
-    const segments = g.segments.map((s, i) => (same.some((o) => o.segments[i] !== s) ? paramName(g.segments, i) : s));
+    const segments = g.segments.map((s, i) =>
+      same.some((o) => o.segments[i] !== s) ? paramName(g.segments, i) : s,
+    );
     out.push({ ...g, segments });
   }
   return out;
@@ -326,8 +356,9 @@ function toRoutes(groups: Group[]): RouteSpec[] {
     ids.set(base, n);
     const route: RouteSpec = { id: n === 1 ? base : `${base}-${n}`, method: g.method, path: routePath(path) };
     if (g.query.length) {
-      const query: Record<string, string> = {};
-      for (const [k, v] of g.query) query[k] = v;
+      // a redacted value cannot be matched again: the parameter only has to be there
+      const query: Record<string, string | { present: boolean }> = {};
+      for (const [k, v] of g.query) query[k] = v === REDACTED ? { present: true } : v;
       route.when = { query };
     }
     if (g.responses.length === 1) route.response = g.responses[0]!;

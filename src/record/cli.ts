@@ -25,7 +25,9 @@ function fail(message: string): number {
 }
 
 export async function runRecord(args: string[]): Promise<number> {
-  let values: { [K in keyof typeof OPTIONS]?: any };
+  let values: ReturnType<
+    typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false; strict: true }>
+  >['values'];
   try {
     ({ values } = parseArgs({ args, options: OPTIONS, allowPositionals: false, strict: true }));
   } catch (err) {
@@ -38,9 +40,13 @@ export async function runRecord(args: string[]): Promise<number> {
   if (!values.upstream) return fail('record needs --upstream URL');
   if (!values.out) return fail('record needs --out DIR');
   const port = values.port === undefined ? 4365 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port must be 0-65535, got '${values.port}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    return fail(`--port must be 0-65535, got '${values.port}'`);
   const bodyLimit = values['body-limit'] === undefined ? undefined : Number(values['body-limit']);
-  if (bodyLimit !== undefined && (!Number.isInteger(bodyLimit) || bodyLimit < 0 || bodyLimit > MAX_FILE_REF_BYTES))
+  if (
+    bodyLimit !== undefined &&
+    (!Number.isInteger(bodyLimit) || bodyLimit < 0 || bodyLimit > MAX_FILE_REF_BYTES)
+  )
     return fail(`--body-limit must be 0-${MAX_FILE_REF_BYTES} bytes, got '${values['body-limit']}'`);
   const host = values.host ?? '127.0.0.1';
   let tls: { key: string; cert: string; ca: string } | undefined;
@@ -80,7 +86,9 @@ export async function runRecord(args: string[]): Promise<number> {
       stopping = true;
       recorder.close().then(
         (r) => {
-          process.stdout.write(`m365-mock: recorded ${recorder.count()} calls into ${r.files.join(', ') || 'no file'}\n`);
+          process.stdout.write(
+            `m365-mock: recorded ${recorder.count()} calls into ${r.files.join(', ') || 'no file'}\n`,
+          );
           resolve(r.issues.length ? 1 : 0);
         },
         (err: Error) => {

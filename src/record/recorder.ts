@@ -2,8 +2,15 @@
 // upstream's answer back, and keeps each call so flush() can write it as scenarios. It never contacts
 // another host: the target is fixed at start, the request's Host and URL never choose it.
 import { randomUUID } from 'node:crypto';
-import { Agent as HttpAgent, createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
-import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import {
+  createServer,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer, Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { compileEnvelope, renderEnvelope } from '../graph/envelope.js';
 import { baseHeaders, clientRequestId, graphDate } from '../graph/headers.js';
@@ -79,13 +86,18 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: Error) => {
       log(`record: ${err.message}`);
-      if (!res.headersSent) envelope(res, req, 502, 'M365MOCK_UPSTREAM_UNAVAILABLE', 'the upstream call failed');
+      if (!res.headersSent)
+        envelope(res, req, 502, 'M365MOCK_UPSTREAM_UNAVAILABLE', 'the upstream call failed');
       else res.destroy();
     });
   };
-  const server: Server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : createServer(handler);
+  const server: Server = opts.tls
+    ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler)
+    : createServer(handler);
   // CONNECT (a client using the recorder as a forward proxy) is refused: nothing but --upstream is contacted
-  server.on('connect', (_req, socket) => socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n'));
+  server.on('connect', (_req, socket) =>
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n'),
+  );
 
   /** the Host a client may use: a loopback name or the bound address, never the upstream's own */
   const hostAllowed = (hostHeader: string | undefined): boolean => {
@@ -100,19 +112,36 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
     let url = req.url ?? '/';
     if (url === '/__admin/record/flush' && req.method === 'POST') {
       const r = flush();
-      return json(res, r.issues.length ? 500 : 200, { files: r.files, routes: r.routes, calls: exchanges.length, issues: r.issues });
+      return json(res, r.issues.length ? 500 : 200, {
+        files: r.files,
+        routes: r.routes,
+        calls: exchanges.length,
+        issues: r.issues,
+      });
     }
-    if (url === '/__admin/health') return json(res, 200, { status: 'ok', mode: 'record', calls: exchanges.length });
+    if (url === '/__admin/health')
+      return json(res, 200, { status: 'ok', mode: 'record', calls: exchanges.length });
     if (url === '/__admin/tls/ca.pem' && opts.tls) {
       res.writeHead(200, { 'content-type': 'application/x-pem-file' });
       res.end(opts.tls.ca);
       return;
     }
-    if (url.startsWith('/__admin')) return envelope(res, req, 404, 'M365MOCK_NOT_FOUND', `no recorder call ${req.method} ${url.split('?')[0]}`);
+    if (url.startsWith('/__admin'))
+      return envelope(
+        res,
+        req,
+        404,
+        'M365MOCK_NOT_FOUND',
+        `no recorder call ${req.method} ${url.split('?')[0]}`,
+      );
 
     // only origin-form URLs on our own Host are forwarded: absolute-form, `//host/…` and Host tricks are refused
     if (!url.startsWith('/') || url.startsWith('//') || url.includes('\\'))
-      return refuse(res, req, `the recorder forwards only paths to ${upstreamOrigin}; '${url.slice(0, 200)}' names another target`);
+      return refuse(
+        res,
+        req,
+        `the recorder forwards only paths to ${upstreamOrigin}; '${url.slice(0, 200)}' names another target`,
+      );
     if (!hostAllowed(req.headers.host))
       return refuse(res, req, `Host '${String(req.headers.host).slice(0, 200)}' is not this recorder`);
     const doubled = url.includes(':/') ? DOUBLED.exec(url) : null;
@@ -125,16 +154,32 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
     }
 
     const body = await readBody(req);
-    if (body === undefined) return envelope(res, req, 413, 'M365MOCK_TOO_LARGE', `the request body is larger than ${MAX_REQUEST_BYTES} bytes`);
+    if (body === undefined)
+      return envelope(
+        res,
+        req,
+        413,
+        'M365MOCK_TOO_LARGE',
+        `the request body is larger than ${MAX_REQUEST_BYTES} bytes`,
+      );
 
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) {
-      if (v === undefined || HOP_BY_HOP.has(k) || k === 'host' || k === 'accept-encoding' || k.startsWith('x-forwarded-') || k === 'forwarded') continue;
+      if (
+        v === undefined ||
+        HOP_BY_HOP.has(k) ||
+        k === 'host' ||
+        k === 'accept-encoding' ||
+        k.startsWith('x-forwarded-') ||
+        k === 'forwarded'
+      )
+        continue;
       headers[k] = v;
     }
     headers.host = upstream.host;
     headers['accept-encoding'] = 'identity'; // the answer is read to be recorded
-    if (body.length || req.headers['content-length'] !== undefined) headers['content-length'] = String(body.length);
+    if (body.length || req.headers['content-length'] !== undefined)
+      headers['content-length'] = String(body.length);
     const auth = req.headers.authorization;
     if (auth) redactor.addSecret(auth.replace(/^Bearer\s+/i, ''));
     if (req.headers.cookie) redactor.addSecret(req.headers.cookie);
@@ -157,16 +202,29 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
     });
     if (upstreamRes instanceof Error) {
       log(`record: ${req.method} ${url}: upstream unavailable (${upstreamRes.message})`);
-      return envelope(res, req, 502, 'M365MOCK_UPSTREAM_UNAVAILABLE', `the upstream ${upstreamOrigin} is unavailable: ${upstreamRes.message}`);
+      return envelope(
+        res,
+        req,
+        502,
+        'M365MOCK_UPSTREAM_UNAVAILABLE',
+        `the upstream ${upstreamOrigin} is unavailable: ${upstreamRes.message}`,
+      );
     }
     await relay(req, res, url, body, upstreamRes);
   }
 
   /** Hands the answer back; small ones are buffered (links rewritten to come back here), large ones streamed. */
-  async function relay(req: IncomingMessage, res: ServerResponse, url: string, reqBody: Buffer, up: IncomingMessage) {
+  async function relay(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: string,
+    reqBody: Buffer,
+    up: IncomingMessage,
+  ) {
     const status = up.statusCode ?? 502;
     const outHeaders: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
+    for (const [k, v] of Object.entries(up.headers))
+      if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
     const chunks: Buffer[] = [];
     let size = 0;
     let streaming = false;
@@ -198,7 +256,13 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
     const bodyBytes = capturing ? Buffer.concat(chunks) : undefined;
     if (streaming) res.end();
     else if (!complete) {
-      return envelope(res, req, 502, 'M365MOCK_UPSTREAM_UNAVAILABLE', 'the upstream closed the connection mid-answer');
+      return envelope(
+        res,
+        req,
+        502,
+        'M365MOCK_UPSTREAM_UNAVAILABLE',
+        'the upstream closed the connection mid-answer',
+      );
     } else {
       // links that point at the upstream are made to point back here, so a client's paging is recorded too
       let out = bodyBytes ?? Buffer.alloc(0);
@@ -207,14 +271,18 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
         out = Buffer.from(text.split(upstreamOrigin).join(ownOrigin));
       }
       const loc = outHeaders.location;
-      if (typeof loc === 'string' && loc.startsWith(upstreamOrigin)) outHeaders.location = ownOrigin + loc.slice(upstreamOrigin.length);
-      if (outHeaders['content-length'] !== undefined || out.length) outHeaders['content-length'] = String(out.length);
+      if (typeof loc === 'string' && loc.startsWith(upstreamOrigin))
+        outHeaders.location = ownOrigin + loc.slice(upstreamOrigin.length);
+      if (outHeaders['content-length'] !== undefined || out.length)
+        outHeaders['content-length'] = String(out.length);
       res.writeHead(status, outHeaders);
       res.end(req.method === 'HEAD' ? undefined : out);
     }
     if (!complete) return;
     if (!bodyBytes) {
-      log(`record: ${req.method} ${url}: answer larger than ${MAX_FILE_REF_BYTES} bytes, passed through, not recorded`);
+      log(
+        `record: ${req.method} ${url}: answer larger than ${MAX_FILE_REF_BYTES} bytes, passed through, not recorded`,
+      );
       return;
     }
     const q = url.indexOf('?');
@@ -237,9 +305,14 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
     });
     const r = writeScenarios(
       opts.out,
-      built.map((b) => ({ ...b, header: [`recorded by m365-mock record from ${upstreamOrigin}${prefix}; ${exchanges.length} calls`] })),
+      built.map((b) => ({
+        ...b,
+        header: [`recorded by m365-mock record from ${upstreamOrigin}${prefix}; ${exchanges.length} calls`],
+      })),
     );
-    log(`record: wrote ${r.files.length} file(s), ${r.routes} route(s) from ${exchanges.length} call(s) to ${opts.out}`);
+    log(
+      `record: wrote ${r.files.length} file(s), ${r.routes} route(s) from ${exchanges.length} call(s) to ${opts.out}`,
+    );
     for (const i of r.issues) log(`record: ${i}`);
     return r;
   }
@@ -252,7 +325,12 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
     });
   });
   ownPort = (server.address() as AddressInfo).port;
-  const shownHost = bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+  const shownHost =
+    bindHost === '0.0.0.0' || bindHost === '::'
+      ? '127.0.0.1'
+      : bindHost.includes(':')
+        ? `[${bindHost}]`
+        : bindHost;
   return {
     url: `${proto}://${shownHost}:${ownPort}`,
     count: () => exchanges.length,
@@ -294,7 +372,13 @@ function refuse(res: ServerResponse, req: IncomingMessage, message: string): voi
 }
 
 /** The recorder's own answers use the Graph envelope with request-id and date, like the mock's. */
-function envelope(res: ServerResponse, req: IncomingMessage, status: number, code: string, message: string): void {
+function envelope(
+  res: ServerResponse,
+  req: IncomingMessage,
+  status: number,
+  code: string,
+  message: string,
+): void {
   const requestId = randomUUID();
   const crid = clientRequestId(req.headers['client-request-id'], requestId);
   const body = renderEnvelope(compileEnvelope(status, 'generic', { code, message }), {

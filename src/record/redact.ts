@@ -37,7 +37,12 @@ const SECRET_QUERY: ReadonlySet<string> = new Set([
 /** Paging and change-tracking tokens: opaque state of the upstream, replaced by stable placeholders. */
 const PAGING_QUERY = /^\$?(skiptoken|deltatoken)$/i;
 const PAGING_IN_LINK = /([?&]\$?(?:skiptoken|deltatoken)=)([^&#]*)/gi;
-const LINK_KEYS: ReadonlySet<string> = new Set(['@odata.nextlink', '@odata.deltalink', 'nextlink', 'deltalink']);
+const LINK_KEYS: ReadonlySet<string> = new Set([
+  '@odata.nextlink',
+  '@odata.deltalink',
+  'nextlink',
+  'deltalink',
+]);
 const JWT = /^eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 export interface RedactOptions {
@@ -55,7 +60,12 @@ export class Redactor {
   private readonly paths: string[][];
 
   constructor(private readonly opts: RedactOptions) {
-    this.paths = (opts.paths ?? []).map((p) => p.replace(/^\$\.?/, '').split('.').filter(Boolean));
+    this.paths = (opts.paths ?? []).map((p) =>
+      p
+        .replace(/^\$\.?/, '')
+        .split('.')
+        .filter(Boolean),
+    );
   }
 
   /** A secret the recorder saw (a bearer token, a cookie): any occurrence in written text is replaced. */

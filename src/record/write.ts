@@ -32,7 +32,10 @@ function atomicWrite(path: string, bytes: Buffer | string): void {
 
 export function scenarioYaml(s: ScenarioToWrite): string {
   const doc = new Document(s.spec);
-  const lines = ['yaml-language-server: $schema=https://m365-mock.dev/schema/scenario.schema.json', ...(s.header ?? [])];
+  const lines = [
+    'yaml-language-server: $schema=https://m365-mock.dev/schema/scenario.schema.json',
+    ...(s.header ?? []),
+  ];
   doc.commentBefore = lines.map((l) => ` ${l}`).join('\n');
   return doc.toString({ lineWidth: 0 });
 }
