@@ -227,7 +227,7 @@ export class DevProxyImporter {
       this.warn(
         file,
         `${at}.request.bodyFragment`,
-        'no equivalent (the mock matches JSON body paths, not raw text): the route answers Json body',
+        'no equivalent (the mock matches JSON body paths, not raw text): the route answers any body',
       );
     const route: RouteSpec = { id: this.routeId(method, pattern.path), method, path: pattern.path };
     if (pattern.query) route.when = { query: pattern.query };
@@ -245,19 +245,21 @@ export class DevProxyImporter {
     } else {
       // call k gets the first mock in file order that applies to it (Dev Proxy's first-match rule)
       const seq: ResponseSpec[] = [];
+      const missing: string[] = [];
       for (let k = 1; k <= maxNth + 1; k++) {
         const m = mocks.find((x) => x.nth === undefined || x.nth === k);
         if (m) seq.push(convert(m));
         else {
-          if (k <= maxNth || !plain)
-            this.warn(
-              file,
-              `${at}.request.nth`,
-              `call ${k} has no mock: Dev Proxy passes it to the real API; here it gets a 404`,
-            );
+          missing.push(k === maxNth + 1 ? `${k} and later` : String(k));
           seq.push({ status: 404 });
         }
       }
+      if (missing.length)
+        this.warn(
+          file,
+          `${at}.request.nth`,
+          `calls ${missing.join(', ')} have no mock: Dev Proxy passes them to the real API; here they get a 404`,
+        );
       route.responses = seq;
     }
     this.routes.push(route);
@@ -272,11 +274,11 @@ export class DevProxyImporter {
     return id;
   }
 
-  /** A Dev Proxy URL (absolute, `*` = Json characters) → a route path and query conditions. */
+  /** A Dev Proxy URL (absolute, `*` = any characters) → a route path and query conditions. */
   private pattern(file: string, where: string, url: string): Pattern {
     const m = /^(?:(https?|\*):\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?/i.exec(url)!;
     const host = (m[2] ?? '').toLowerCase();
-    if (host && !GRAPH_HOSTS.has(host) && !this.hostsWarned.has(host)) {
+    if (host && !host.includes('*') && !GRAPH_HOSTS.has(host) && !this.hostsWarned.has(host)) {
       this.hostsWarned.add(host);
       this.warn(
         file,
