@@ -200,11 +200,13 @@ t.test('record through the recorder with the Graph SDK, validate, replay the sam
   t.equal(flush.status, 200);
   const written = await flush.json();
   t.same(written.issues, []);
+  const host = new URL(upstream.url).host.replace(':', '-');
+  const v1 = join(out, `record-${host}-v1.0.yaml`);
   t.same(
-    written.files,
-    [join(out, 'record-v1.0.yaml'), join(out, 'record-root.yaml')].filter((f) => existsSync(f)),
+    [...written.files].sort(),
+    [v1, join(out, `record-${host}-root.yaml`)].sort(),
+    'one file per upstream host/version',
   );
-  t.ok(existsSync(join(out, 'record-v1.0.yaml')), 'one scenario file for v1.0');
 
   // validate: the project's loader and the CLI both accept it
   const loaded = loadScenarioPaths([out]);
@@ -212,7 +214,7 @@ t.test('record through the recorder with the Graph SDK, validate, replay the sam
   const v = await runCli(['validate', out]);
   t.equal(v.code, 0, v.stdout + v.stderr);
 
-  const yaml = readFileSync(join(out, 'record-v1.0.yaml'), 'utf8');
+  const yaml = readFileSync(v1, 'utf8');
   t.match(yaml, /path: \/v1\.0\/users\/:userId\n/, 'the two missing users became one :userId route');
   t.match(yaml, /\$skiptoken: redacted-1/, 'paging tokens are placeholders in when.query');
   t.match(
@@ -304,7 +306,7 @@ t.test('the CLI recorder writes its files on SIGTERM; --redact removes more', as
   child.kill('SIGTERM');
   t.equal(await exited, 0, stderr);
   t.match(stdout, /recorded 1 calls into/);
-  const file = join(out, 'record-v1.0.yaml');
+  const file = join(out, `record-${new URL(upstream.url).host.replace(':', '-')}-v1.0.yaml`);
   t.ok(existsSync(file));
   const yaml = readFileSync(file, 'utf8');
   t.match(yaml, /displayName: Megan Bowen/);
@@ -346,8 +348,9 @@ t.test('answers over the body limit stream through unchanged and are recorded as
   t.equal(text, direct, 'byte for byte');
   const r = recorder.flush();
   t.same(r.issues, []);
-  const yaml = readFileSync(join(out, 'record-v1.0.yaml'), 'utf8');
-  t.match(yaml, /bodyFile: data\/v1\.0-1\.json/);
+  const host = new URL(upstream.url).host.replace(':', '-');
+  const yaml = readFileSync(join(out, `record-${host}-v1.0.yaml`), 'utf8');
+  t.match(yaml, new RegExp(`bodyFile: data/${host.replace(/\./g, '\\.')}-v1\\.0-1\\.json`));
   const replay = await startMock(t, { scenarios: [out] });
   t.same(await (await fetch(`${replay.url}/v1.0/big`)).json(), JSON.parse(direct), 'the bodyFile replays');
 });
@@ -403,4 +406,38 @@ t.test('requests naming another host are refused, never forwarded', async (t) =>
   ]);
   t.equal(ok.status, 200);
   t.equal(upstream.requests().at(-1)?.path, '/v1.0/me');
+});
+
+t.test('--tls: the recorder serves HTTPS with the self-signed certificate of src/tls.ts', async (t) => {
+  const { tlsMaterial } = await import('../src/tls.js');
+  const { get } = await import('node:https');
+  const upstream = await startMock(t, { scenarios: [BUILTIN_SCENARIOS] });
+  const out = mkdtempSync(join(tmpdir(), 'm365-record-tls-'));
+  const tls = await tlsMaterial({ hosts: ['127.0.0.1'] });
+  const recorder = await startRecorder({ upstream: upstream.url, out, port: 0, tls });
+  t.teardown(() => recorder.close());
+  t.match(recorder.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+  const fetchTls = (path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const u = new URL(path, recorder.url);
+      get({ host: u.hostname, port: u.port, path: u.pathname + u.search, ca: tls.ca }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (s: string) => {
+          body += s;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', reject);
+    });
+  const me = await fetchTls('/v1.0/me');
+  t.equal(me.status, 200, 'verified against the served CA');
+  t.equal(JSON.parse(me.body).displayName, 'Megan Bowen');
+  const ca = await fetchTls('/__admin/tls/ca.pem');
+  t.equal(ca.body, tls.ca);
+  const users = await fetchTls('/v1.0/users?$top=2');
+  t.match(
+    JSON.parse(users.body)['@odata.nextLink'],
+    new RegExp(`^${recorder.url.replace(/\./g, '\\.')}/v1\\.0/users`),
+    'links point back at https://recorder',
+  );
+  t.equal(recorder.flush().issues.length, 0);
 });

@@ -19,7 +19,7 @@ export interface BuildOptions {
 }
 
 export interface BuiltScenario {
-  /** file name inside the output folder, e.g. record-v1.0.yaml */
+  /** file name inside the output folder: the scenario's name, e.g. record-graph.microsoft.com-v1.0.yaml */
   file: string;
   spec: ScenarioFile;
   /** data files, paths relative to the output folder */
@@ -101,6 +101,7 @@ interface Group {
 export function buildScenarios(exchanges: readonly Exchange[], opts: BuildOptions): BuiltScenario[] {
   const r = opts.redactor;
   const inlineLimit = opts.inlineLimit ?? 16 * 1024;
+  const dataPrefix = `${opts.hostLabel.replace(/[^A-Za-z0-9_.-]/g, '-')}-`;
   const byVersion = new Map<
     string,
     { groups: Map<string, Group>; data: { path: string; bytes: Buffer }[] }
@@ -129,7 +130,7 @@ export function buildScenarios(exchanges: readonly Exchange[], opts: BuildOption
           x,
           r,
           (bytes, ext) => {
-            const path = `data/${version}-${data.length + 1}.${ext}`;
+            const path = `data/${dataPrefix}${version}-${data.length + 1}.${ext}`;
             data.push({ path, bytes });
             return path;
           },
@@ -149,7 +150,7 @@ export function buildScenarios(exchanges: readonly Exchange[], opts: BuildOption
     const routes = toRoutes(mergeIds(groups));
     const name = `record-${opts.hostLabel}-${version}`.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 128);
     out.push({
-      file: `record-${version}.yaml`,
+      file: `${name}.yaml`,
       spec: {
         name,
         description: `Recorded from ${opts.upstream} (${version}) by m365-mock record`,

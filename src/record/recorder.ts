@@ -14,6 +14,7 @@ import { createServer as createHttpsServer, Agent as HttpsAgent, request as http
 import type { AddressInfo } from 'node:net';
 import { compileEnvelope, renderEnvelope } from '../graph/envelope.js';
 import { baseHeaders, clientRequestId, graphDate } from '../graph/headers.js';
+import { LIMITS } from '../hardening/limits.js';
 import { MAX_FILE_REF_BYTES } from '../scenario/compile.js';
 import { buildScenarios } from './build.js';
 import { type Exchange, HOP_BY_HOP } from './exchange.js';
@@ -48,6 +49,8 @@ export interface Recorder {
 
 /** Requests larger than this are refused (413): they are buffered to be forwarded and parsed ($batch). */
 const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+/** calls kept in memory for one recording; later ones are still forwarded */
+const MAX_CALLS = 100_000;
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 const DOUBLED = /^\/(?:v1\.0|beta)\/(https?):\/\/?([^/]+)(\/.*)?$/i;
 
@@ -82,6 +85,7 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
   const send = upstreamIsHttps ? httpsRequest : httpRequest;
   const proto = opts.tls ? 'https' : 'http';
   let ownPort = 0;
+  let capped = false;
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: Error) => {
@@ -94,6 +98,9 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
   const server: Server = opts.tls
     ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler)
     : createServer(handler);
+  // slow or silent clients cannot hold sockets forever (the mock's own limits)
+  server.headersTimeout = LIMITS.headersTimeoutMs;
+  server.requestTimeout = LIMITS.requestTimeoutMs + (opts.upstreamTimeoutMs ?? 100_000);
   // CONNECT (a client using the recorder as a forward proxy) is refused: nothing but --upstream is contacted
   server.on('connect', (_req, socket) =>
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n'),
@@ -283,6 +290,11 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
       log(
         `record: ${req.method} ${url}: answer larger than ${MAX_FILE_REF_BYTES} bytes, passed through, not recorded`,
       );
+      return;
+    }
+    if (exchanges.length >= MAX_CALLS) {
+      if (!capped) log(`record: ${MAX_CALLS} calls recorded; later calls are passed through, not recorded`);
+      capped = true;
       return;
     }
     const q = url.indexOf('?');
