@@ -177,6 +177,7 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
         HOP_BY_HOP.has(k) ||
         k === 'host' ||
         k === 'accept-encoding' ||
+        k === 'expect' ||
         k.startsWith('x-forwarded-') ||
         k === 'forwarded'
       )
@@ -261,8 +262,10 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
       up.on('aborted', () => resolve(false));
     });
     const bodyBytes = capturing ? Buffer.concat(chunks) : undefined;
-    if (streaming) res.end();
-    else if (!complete) {
+    if (streaming) {
+      if (complete) res.end();
+      else res.destroy(); // the upstream broke off: the client must see a broken answer, not a short one
+    } else if (!complete) {
       return envelope(
         res,
         req,
