@@ -441,3 +441,18 @@ t.test('--tls: the recorder serves HTTPS with the self-signed certificate of src
   );
   t.equal(recorder.flush().issues.length, 0);
 });
+
+t.test('record usage errors exit 2 with a reason', async (t) => {
+  const noUpstream = await runCli(['record', '--out', tmpdir()]);
+  t.equal(noUpstream.code, 2);
+  t.match(noUpstream.stderr, /record needs --upstream URL/);
+  const ftp = await runCli(['record', '--upstream', 'ftp://example.test', '--out', tmpdir()]);
+  t.equal(ftp.code, 2);
+  t.match(ftp.stderr, /--upstream must be an http:\/\/ or https:\/\/ URL/);
+  const creds = await runCli(['record', '--upstream', 'https://u:p@example.test', '--out', tmpdir()]);
+  t.equal(creds.code, 2);
+  t.match(creds.stderr, /must not carry credentials/);
+  const help = await runCli(['--help']);
+  t.match(help.stdout, /m365-mock record --upstream URL --out DIR/);
+  t.match(help.stdout, /m365-mock import devproxy FILE\.\.\. --out DIR/);
+});
