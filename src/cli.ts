@@ -43,6 +43,11 @@ const OPTIONS = {
   report: { type: 'string', arg: 'FILE', help: 'retry report on shutdown (.xml: JUnit)' },
   'admin-token': { type: 'string', arg: 'TOKEN', help: '/__admin needs Authorization: Bearer TOKEN' },
   'admin-readonly': { type: 'boolean', help: 'refuse admin calls that change the mock (403)' },
+  surface: {
+    type: 'string',
+    arg: 'MODE',
+    help: "unmatched paths: auto (answer from Graph's model), errors-only, off (default: scenarios' surface:, else auto)",
+  },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const;
 
@@ -177,6 +182,9 @@ async function serve(flags: Flags): Promise<void> {
   const port = intFlag('port', flags.port, 0, 65535) ?? 4365;
   const seed = intFlag('seed', flags.seed, 0, Number.MAX_SAFE_INTEGER);
   const host = flags.host ?? '127.0.0.1';
+  const surface = flags.surface as 'auto' | 'errors-only' | 'off' | undefined;
+  if (surface !== undefined && !['auto', 'errors-only', 'off'].includes(surface))
+    throw new UsageError(`--surface must be auto, errors-only or off; got '${surface}'`);
   const level = flags['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(level))
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got '${level}'`);
@@ -206,6 +214,7 @@ async function serve(flags: Flags): Promise<void> {
       reportFile: flags.report,
       adminToken: flags['admin-token'] || undefined,
       adminReadonly: flags['admin-readonly'] === true,
+      surface,
     });
   } catch (err) {
     if (err instanceof ScenarioLoadError) {

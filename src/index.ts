@@ -15,6 +15,7 @@ import { formatIssue, type ScenarioIssue } from './scenario/parse.js';
 import type { ScenarioFile } from './scenario/schema.js';
 import { type ScenarioWatcher, watchScenarios } from './scenario/watch.js';
 import { buildServer, type MockServerContext } from './server.js';
+import type { SurfaceMode } from './surface/surface.js';
 import { type TlsMaterial, tlsMaterial } from './tls.js';
 
 export type { JournalEntry, JournalFilter } from './admin/journal.js';
@@ -30,6 +31,7 @@ export type {
   ScenarioFile,
   ThrottleSpec,
 } from './scenario/schema.js';
+export type { SurfaceMode } from './surface/surface.js';
 
 /** The folder of built-in scenarios shipped with the package. */
 export const BUILTIN_SCENARIOS = fileURLToPath(new URL('../scenarios/', import.meta.url));
@@ -61,6 +63,11 @@ export interface MockServerOptions {
   watch?: boolean;
   /** write the retry-compliance report here on close (JUnit XML for *.xml, else JSON) */
   reportFile?: string;
+  /**
+   * paths no route matches: `auto` answers real Graph paths from Graph's model, `errors-only` gives only
+   * its 400/405s, `off` the plain 404; unset, the newest scenario with `surface:` decides (default auto)
+   */
+  surface?: SurfaceMode;
 }
 
 /** An unmatched journal entry with the routes it nearly matched. */
@@ -131,7 +138,7 @@ export function compileScenarios(inputs: Array<string | ScenarioFile>, seed?: nu
 export async function startMockServer(opts: MockServerOptions = {}): Promise<MockServer> {
   const inputs = opts.scenarios ?? [BUILTIN_SCENARIOS];
   const scenarios = compileScenarios(inputs, opts.seed);
-  const engine = new MockEngine();
+  const engine = new MockEngine({ surface: opts.surface, seed: opts.seed });
   engine.load(scenarios);
 
   let tls: TlsMaterial | undefined;

@@ -48,15 +48,15 @@ function envelope(
   return res.body.error as { code: string; message: string };
 }
 
-async function setup(t: Test, bodyLimit?: number) {
-  const mock = await startMock(t, { scenarios: [scenario], bodyLimit });
+async function setup(t: Test, bodyLimit?: number, surface?: 'off') {
+  const mock = await startMock(t, { scenarios: [scenario], bodyLimit, surface });
   const decisions: Decision[] = [];
   mock.context.observers.push((_req, d) => decisions.push(d));
   return { mock, decisions };
 }
 
-t.test('no route: Graph 404, recorded as unmatched', async (t) => {
-  const { mock, decisions } = await setup(t);
+t.test('no route, surface off: Graph 404, recorded as unmatched', async (t) => {
+  const { mock, decisions } = await setup(t, undefined, 'off');
   const res = await getJson(`${mock.url}/v1.0/me/nothing-here`, { headers: { authorization: valid } });
   const e = envelope(t, res, 404);
   t.equal(e.code, 'Request_ResourceNotFound');

@@ -9,7 +9,8 @@ t.test('serves a scripted 200 and a Graph 404 envelope for an unmatched path', a
   t.equal(ok.status, 200);
   t.same(ok.body, { id: 'x' });
   t.equal(ok.headers.get('odata-version'), '4.0');
-  const miss = await getJson(`${mock.url}/v1.0/me/nothing`, { headers: { 'client-request-id': 'abc-1' } });
+  // a user id the tenant does not have: Graph's model knows the path, the data does not
+  const miss = await getJson(`${mock.url}/v1.0/users/nothing`, { headers: { 'client-request-id': 'abc-1' } });
   t.equal(miss.status, 404);
   t.equal(miss.headers.get('content-type'), 'application/json');
   t.match(miss.body.error.innerError['request-id'], GUID);

@@ -5,6 +5,16 @@ import { answerBatch, isBatchPath } from '../graph/batch.js';
 import { errorDecision, extend, respond } from '../graph/respond.js';
 import { repeatedQueryOption } from '../hardening/limits.js';
 import type { CompiledRoute, CompiledScenario } from '../scenario/compiled.js';
+import {
+  isMetadataPath,
+  metadataDecision,
+  modelCheck,
+  resolveCached,
+  type SurfaceMode,
+  scriptedNames,
+  surfaceAnswer,
+  surfaceVerdict,
+} from '../surface/surface.js';
 import { readBearer } from './auth.js';
 import {
   answerCollection,
@@ -31,6 +41,10 @@ const VERSIONS = new Set(['v1.0', 'beta']);
 
 export interface EngineOptions {
   maxSessions?: number;
+  /** how paths no route matches are answered (--surface); a scenario's `surface:` applies when unset */
+  surface?: SurfaceMode;
+  /** --seed: the seed of the surface's own tenant when no scenario owns it */
+  seed?: number;
 }
 
 export class MockEngine {
@@ -43,8 +57,24 @@ export class MockEngine {
   /** long-running operations started by `operation:` routes, found again by their monitor URL */
   private readonly operations = new Operations();
 
+  /** --surface, or undefined to follow the owning scenario's `surface:` (default auto) */
+  private readonly surfaceFlag?: SurfaceMode;
+  /** the route surface answers go through: its scenario's seed, auth, faults, latency and outages apply */
+  private surfaceRoute: CompiledRoute;
+  private surfaceMode: SurfaceMode = 'auto';
+  private readonly surfaceSeed: number;
+
   constructor(opts: EngineOptions = {}) {
     this.sessions = new SessionStore(opts.maxSessions);
+    this.surfaceFlag = opts.surface;
+    this.surfaceSeed = opts.seed ?? 0;
+    this.surfaceRoute = syntheticSurfaceRoute(defaultSurfaceScenario(this.surfaceSeed));
+    this.rebuild();
+  }
+
+  /** how unmatched paths are answered now, and by which scenario's rules (GET /__admin/surface) */
+  get surface(): { mode: SurfaceMode; scenario: string } {
+    return { mode: this.surfaceMode, scenario: this.surfaceRoute.scenario.name };
   }
 
   get scenarios(): readonly CompiledScenario[] {
@@ -79,6 +109,13 @@ export class MockEngine {
     // newest scenario first: a scenario loaded at runtime overrides the built-in routes it shadows
     // a collection route also serves <path>/{id}, <path>/$count and <path>/delta
     this.table = new RouteTable([...this.list].reverse(), collectionPaths);
+    // the newest scenario that says `surface:` owns the answers for unmatched paths
+    const owner = [...this.list].reverse().find((s) => s.surface !== undefined);
+    if (owner) this.surfaceRoute = syntheticSurfaceRoute(owner);
+    else if (this.surfaceRoute.scenario.file !== SURFACE_SCENARIO) {
+      this.surfaceRoute = syntheticSurfaceRoute(defaultSurfaceScenario(this.surfaceSeed));
+    }
+    this.surfaceMode = this.surfaceFlag ?? owner?.surface ?? 'auto';
   }
 
   /** Switches an outage on: every request whose path matches the glob (default all) gets 503 + Retry-After. */
@@ -173,7 +210,10 @@ export class MockEngine {
       break;
     }
     if (!chosen) {
-      if (!methodSeen) return errorDecision(405, req, { routeId: null, scenario: null, unmatched: true });
+      // a method the scripted routes do not take: Graph's model may take it (PATCH /me beside a scripted GET)
+      if (!methodSeen && this.surfaceMode === 'off') {
+        return errorDecision(405, req, { routeId: null, scenario: null, unmatched: true });
+      }
       return this.unmatched(req);
     }
     return this.answer(chosen, req, now);
@@ -265,10 +305,26 @@ export class MockEngine {
     }
 
     if (route.collection) {
+      // a scripted collection is still one of Graph's types: unknown $select/$filter/… names or body
+      // properties get Graph's 400 (only requests that carry them pay for the check)
+      if (this.surfaceMode !== 'off' && (req.body !== undefined || hasPropertyOptions(req.query))) {
+        const res = resolveCached(req.path);
+        const bad = res?.ok ? modelCheck(res, req, scriptedNames(route.collection.items)) : undefined;
+        if (bad) return errorDecision(400, req, extend(ctx, { error: bad }));
+      }
       return answerCollection(route, req, session, extend(ctx, { delayMs: delay, extraHeaders: extra }));
     }
     if (route.operation) {
       return this.operations.start(route, req, session, extend(ctx, { delayMs: delay, extraHeaders: extra }));
+    }
+    if (route.surface) {
+      const res = resolveCached(req.path);
+      const sctx = extend(ctx, { delayMs: delay, extraHeaders: extra });
+      if (!res) return errorDecision(404, req, sctx);
+      return (
+        surfaceVerdict(res, req, sctx) ??
+        (res.ok ? surfaceAnswer(res, req, session, scenario.seed, sctx) : errorDecision(400, req, sctx))
+      );
     }
     const resp = pickResponse(route, session);
     if (!resp) return errorDecision(501, req, extend(ctx, { fault: 'not-implemented' }));
@@ -280,7 +336,11 @@ export class MockEngine {
     return s && this.sessions.sessions(s.name).find((x) => x.id === id);
   }
 
-  /** No route: Graph's 400 "Resource not found for the segment" when the first segment is unknown, else 404. */
+  /**
+   * No route: Graph's model decides (surface/): $metadata, the 400 naming a segment it lacks, 405, or —
+   * in `auto` mode — an answer through the surface route. With the surface off: Graph's 400 "Resource not
+   * found for the segment" when the first segment is unknown to the loaded routes, else 404.
+   */
   private unmatched(req: GraphRequest): Decision {
     const segs = req.path.split('/');
     const ctx = { routeId: null, scenario: null, unmatched: true };
@@ -292,6 +352,19 @@ export class MockEngine {
         req,
         extend(ctx, { error: { code: 'BadRequest', message: 'Invalid version.' } }),
       );
+    }
+    if (this.surfaceMode !== 'off' && VERSIONS.has(version)) {
+      if (isMetadataPath(req.path)) return metadataDecision(req, { routeId: null, scenario: null });
+      const res = resolveCached(req.path);
+      if (res) {
+        if (this.surfaceMode === 'auto' && res.ok && res.methods.includes(req.method)) {
+          return this.answer(this.surfaceRoute, req, Date.now());
+        }
+        const verdict = surfaceVerdict(res, req, ctx);
+        if (verdict) return verdict;
+        // errors-only: a real path no scenario scripts is not found, as before
+        return errorDecision(404, req, extend(ctx, { workload: 'directory' }));
+      }
     }
     const seg = segs[2];
     if (
@@ -331,6 +404,12 @@ function pickResponse(route: CompiledRoute, session: SessionState) {
   return list[route.loop ? n % list.length : Math.min(n, list.length - 1)];
 }
 
+function hasPropertyOptions(q: GraphRequest['query']): boolean {
+  return (
+    q.$select !== undefined || q.$expand !== undefined || q.$orderby !== undefined || q.$filter !== undefined
+  );
+}
+
 /** Graph answers JSON; an Accept that excludes it gets 406. */
 function acceptsJson(accept: string | string[] | undefined): boolean {
   if (accept === undefined) return true;
@@ -348,4 +427,39 @@ function stringHeaders(h: Record<string, string | number | boolean>): Record<str
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = String(v);
   return out;
+}
+
+/** marks the surface's own scenario (no file): the one used when no loaded scenario says `surface:` */
+const SURFACE_SCENARIO = '(surface)';
+
+/** The surface's own scenario: Graph's model answers under the default rules (auth optional, no faults). */
+function defaultSurfaceScenario(seed: number): CompiledScenario {
+  return {
+    name: 'graph-surface',
+    file: SURFACE_SCENARIO,
+    seed,
+    auth: 'optional',
+    workload: 'generic',
+    routes: [],
+    throttles: new Map(),
+    outages: [],
+    loadedAt: Date.now(),
+  };
+}
+
+/** The route every surface answer goes through: `*` on any path, answered from Graph's model. */
+function syntheticSurfaceRoute(scenario: CompiledScenario): CompiledRoute {
+  return {
+    key: `${scenario.name}/(surface)`,
+    id: '(surface)',
+    scenario,
+    method: '*',
+    path: '/*',
+    workload: scenario.workload,
+    responses: [],
+    loop: false,
+    spec: { method: '*', path: '/*', surface: true },
+    surface: true,
+    acceptsBinary: false,
+  };
 }

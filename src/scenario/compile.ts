@@ -69,6 +69,7 @@ export function compileScenario(spec: ScenarioFile, opts: CompileOptions): Compi
     faults: spec.faults,
     latency: spec.latency,
     outages: [],
+    surface: spec.surface,
     loadedAt: Date.now(),
   };
 
@@ -136,10 +137,11 @@ export function compileScenario(spec: ScenarioFile, opts: CompileOptions): Compi
       if (!/already declared/.test(msg)) problem([...at, 'path'], `invalid path '${r.path}': ${msg}`);
     }
 
-    const kinds = (['response', 'responses', 'collection', 'operation'] as const).filter(
+    const kinds = (['response', 'responses', 'collection', 'operation', 'surface'] as const).filter(
       (k) => r[k] !== undefined,
     );
-    if (kinds.length === 0) problem(at, 'a route needs one of: response, responses, collection, operation');
+    if (kinds.length === 0)
+      problem(at, 'a route needs one of: response, responses, collection, operation, surface');
     if (kinds.length > 1) problem([...at, kinds[1]!], `a route takes only one of: ${kinds.join(', ')}`);
 
     let throttle: (ThrottleSpec & { name: string }) | undefined;
@@ -215,6 +217,7 @@ export function compileScenario(spec: ScenarioFile, opts: CompileOptions): Compi
       latency: r.latency,
       collection,
       operation: r.operation,
+      surface: r.surface,
       acceptsBinary: /\/(content|\$value)$/.test(r.path) || r.path.endsWith('*'),
     };
     scenario.routes.push(route);

@@ -8,6 +8,7 @@ import type {
   OperationSpec,
   OutageSpec,
   RouteSpec,
+  SurfaceModeName,
   ThrottleSpec,
   WorkloadName,
 } from './schema.js';
@@ -53,6 +54,8 @@ export interface CompiledRoute {
   latency?: LatencySpec;
   collection?: CollectionSpec & { items?: Record<string, unknown>[] };
   operation?: OperationSpec;
+  /** answered from Graph's model (src/surface/) after the route's throttle, faults and latency */
+  surface?: true;
   /** accepts non-JSON request bodies (file content uploads) */
   readonly acceptsBinary: boolean;
 }
@@ -73,6 +76,8 @@ export interface CompiledScenario {
   readonly faults?: readonly FaultSpec[];
   readonly latency?: LatencySpec;
   readonly outages: readonly CompiledOutage[];
+  /** `surface:` as written: a scenario that sets it owns the answers for paths no route matches */
+  readonly surface?: SurfaceModeName;
   /** epoch ms; `when.window` and outage windows count from here */
   loadedAt: number;
 }

@@ -250,8 +250,23 @@ export const Route = Type.Object(
     latency: Type.Optional(Latency),
     collection: Type.Optional(Collection),
     operation: Type.Optional(Operation),
+    surface: Type.Optional(
+      Type.Literal(true, {
+        description:
+          "answer from Graph's model (the generated tenant) after this route's throttle, faults and latency",
+      }),
+    ),
   },
   strict,
+);
+
+/** How requests no route matches are answered: from Graph's model (auto), its errors only, or not at all. */
+export const SurfaceMode = Type.Union(
+  [Type.Literal('auto'), Type.Literal('errors-only'), Type.Literal('off')],
+  {
+    description:
+      "paths no route matches: auto answers real Graph paths from Graph's model, errors-only gives only its 400/405s, off answers 404",
+  },
 );
 
 export const Outage = Type.Object(
@@ -281,6 +296,7 @@ export const Scenario = Type.Object(
     faults: Type.Optional(Type.Array(Fault)),
     latency: Type.Optional(Latency),
     outage: Type.Optional(Type.Union([Outage, Type.Array(Outage)])),
+    surface: Type.Optional(SurfaceMode),
     routes: Type.Array(Route),
   },
   { ...strict, $id: 'https://m365-mock.dev/schema/scenario.schema.json', title: 'm365-mock scenario' },
@@ -298,6 +314,7 @@ export type CollectionSpec = Static<typeof Collection>;
 export type OperationSpec = Static<typeof Operation>;
 export type OutageSpec = Static<typeof Outage>;
 export type WorkloadName = Static<typeof Workload>;
+export type SurfaceModeName = Static<typeof SurfaceMode>;
 
 /** The schema as plain JSON Schema (TypeBox adds symbol keys that JSON.stringify drops). */
 export function scenarioJsonSchema(): TSchema {
