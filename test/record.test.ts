@@ -118,6 +118,12 @@ async function drive(url: string): Promise<Outcome[]> {
     body: await client.api('/me/mailFolders/inbox/messages').headers(auth).get(),
   });
 
+  // throttling.yaml's limiter: sign-in reports, 5 per 10 s per tenant × app; the 6th call gets a 429 with
+  // Retry-After (seconds until the window ends) and the SDK retries after it
+  const signIns: unknown[] = [];
+  for (let i = 0; i < 6; i++) signIns.push(await client.api('/auditLogs/signIns').headers(auth).get());
+  out.push({ what: 'limiter', status: 200, body: signIns });
+
   const batch = await client
     .api('/$batch')
     .headers(auth)
@@ -179,6 +185,10 @@ t.test('record through the recorder with the Graph SDK, validate, replay the sam
   t.ok(
     upstreamSaw.includes('GET /v1.0/me/mailFolders/inbox/messages 429'),
     'the upstream throttled the SDK once',
+  );
+  t.ok(
+    upstreamSaw.includes('GET /v1.0/auditLogs/signIns 429'),
+    "the upstream's limiter throttled the 6th sign-in read",
   );
   t.equal(recorded.find((o) => o.what === '404')?.status, 404, 'the 404 came back unchanged');
   t.same(
@@ -257,6 +267,12 @@ t.test('record through the recorder with the Graph SDK, validate, replay the sam
     seen(replay).filter((s) => s.includes('/inbox/')),
     ['GET /v1.0/me/mailFolders/inbox/messages 429', 'GET /v1.0/me/mailFolders/inbox/messages 200'],
     'the 429 → 200 sequence replays',
+  );
+  const signIns = seen(replay).filter((s) => s.includes('/signIns'));
+  t.same(
+    signIns.slice(-2),
+    ['GET /v1.0/auditLogs/signIns 429', 'GET /v1.0/auditLogs/signIns 200'],
+    "the limiter's 429 → 200 replays",
   );
 });
 
