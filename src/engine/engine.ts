@@ -323,7 +323,7 @@ export class MockEngine {
       if (!res) return errorDecision(404, req, sctx);
       return (
         surfaceVerdict(res, req, sctx) ??
-        (res.ok ? surfaceAnswer(res, req, session, scenario.seed, sctx) : errorDecision(400, req, sctx))
+        (res.ok ? surfaceAnswer(res, req, session, scenario, sctx) : errorDecision(400, req, sctx))
       );
     }
     const resp = pickResponse(route, session);

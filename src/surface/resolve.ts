@@ -186,13 +186,18 @@ function splitParens(text: string): [string, string | undefined] {
   return [text.slice(0, p), text.slice(p + 1, -1)];
 }
 
-/** `'abc'` → abc; `id='abc'` → abc; `abc` → abc (OData key literal forms) */
+/** `'abc'` → abc; `id='abc'` → abc; `abc` → abc (OData key literal forms); '' when it is no key literal */
 function keyOf(args: string): string {
   let k = args.trim();
   const eq = /^[A-Za-z_][\w]*\s*=\s*/.exec(k);
   if (eq && !k.startsWith("'")) k = k.slice(eq[0].length);
-  if (k.length >= 2 && k.startsWith("'") && k.endsWith("'")) k = k.slice(1, -1).replaceAll("''", "'");
-  return k;
+  if (k.startsWith("'")) {
+    // a quoted literal: quotes inside are doubled; anything after the closing quote is not a key
+    if (k.length < 2 || !k.endsWith("'") || /(^|[^'])'(?!')/.test(k.slice(1, -1).replaceAll("''", '')))
+      return '';
+    return k.slice(1, -1).replaceAll("''", "'");
+  }
+  return /[()',]/.test(k) ? '' : k;
 }
 
 function quoteKey(key: string): string {

@@ -8,6 +8,7 @@ import type { SessionState } from '../engine/sessions.js';
 import type { Decision, GraphRequest } from '../engine/types.js';
 import { baseHeaders, clientRequestId } from '../graph/headers.js';
 import { type ErrorOptions, errorDecision, extend } from '../graph/respond.js';
+import type { CompiledScenario } from '../scenario/compiled.js';
 import type { ErrorOverrideSpec, SurfaceModeName } from '../scenario/schema.js';
 import { answerSurface } from './answer.js';
 import { metadataFile } from './catalogue.js';
@@ -105,8 +106,8 @@ export function surfaceAnswer(
   res: Resolved,
   req: GraphRequest,
   session: SessionState,
-  seed: number,
+  owner: CompiledScenario,
   ctx: ErrorOptions,
 ): Decision {
-  return answerSurface(res, req, session, seed, ctx);
+  return answerSurface(res, req, session, owner, ctx);
 }
