@@ -240,7 +240,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const exit = await cli.exited;
       const ms = performance.now() - sent;
       t.equal(exit.code, 0, `exit code 0 (stderr: ${exit.stderr})`);
-      t.ok(ms < 1000, `exited ${Math.round(ms)} ms after ${signal}`);
+      // the drain takes 500 ms; a hung or half-sent connection must not hold the exit much past it. The
+      // bound is loose on purpose: a loaded CI machine adds seconds, and speed is the bench's business.
+      t.ok(ms < 10_000, `exited ${Math.round(ms)} ms after ${signal} (not held by the hung connections)`);
       const done = await inFlight;
       t.equal(done.status, 200, 'the in-flight request was answered');
       t.same(JSON.parse(done.body), { done: true });
