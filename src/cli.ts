@@ -138,6 +138,11 @@ async function validate(paths: string[]): Promise<number> {
     process.stdout.write(
       `ok: ${r.scenarios.map((s) => `${s.name} (${s.routes.length} routes)`).join(', ')}\n`,
     );
+    // paths Graph's model does not have: a warning each, still exit 0 (docs/surface.md)
+    const { routePathWarnings } = await import('./surface/explain.js');
+    for (const w of routePathWarnings(r.scenarios)) {
+      process.stdout.write(`warning: ${w.file ?? w.scenario}: route '${w.routeId}': ${w.message}\n`);
+    }
     return 0;
   }
   for (const i of r.issues) process.stdout.write(`${formatIssue(i)}\n`);

@@ -19,6 +19,7 @@ import { loadScenarioTextGuarded } from '../scenario/guarded-load.js';
 import { formatIssue } from '../scenario/parse.js';
 import { ADMIN_SCHEMAS as S } from '../schemas.js';
 import type { ServerLog } from '../server.js';
+import { explainPath } from '../surface/explain.js';
 import type { TlsMaterial } from '../tls.js';
 import { type AdminGuardOptions, type AdminRouteConfig, adminGuard } from './auth.js';
 import { type AdminErrorCode, sendAdminError } from './errors.js';
@@ -178,6 +179,20 @@ const ROUTES: AdminRoute[] = [
       response: { 200: S.ThrottleList },
     },
     handler: ({ engine }) => ({ throttles: throttleState(engine) }),
+  },
+  {
+    method: 'GET',
+    url: '/surface',
+    schema: {
+      tags: ['state'],
+      summary: "How a path resolves against Graph's model, and who answers it (docs/surface.md)",
+      querystring: S.SurfaceQuery,
+      response: { 200: S.SurfaceExplanation },
+    },
+    handler: ({ engine }, req) => {
+      const q = req.query as T.SurfaceQueryT;
+      return explainPath(engine, q.path, q.method);
+    },
   },
   {
     method: 'GET',

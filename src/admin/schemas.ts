@@ -108,6 +108,28 @@ export const Outage = Type.Object(
   open,
 );
 export const OutageList = Type.Object({ outages: Type.Array(Outage) });
+
+export const SurfaceQuery = Type.Object(
+  {
+    path: Type.String({ minLength: 1, maxLength: 8192, description: 'a request path, e.g. /v1.0/me/events' }),
+    method: Type.Optional(Type.String({ maxLength: 16, description: 'default GET' })),
+  },
+  strict,
+);
+export type SurfaceQueryT = Static<typeof SurfaceQuery>;
+export const SurfaceExplanation = Type.Object(
+  {
+    path: Type.String(),
+    method: Type.String(),
+    mode: Type.String({ description: 'auto | errors-only | off' }),
+    owner: Type.String({ description: 'the scenario whose rules surface answers follow' }),
+    answeredBy: Type.String({ description: 'route | surface | error | not-found | off' }),
+    route: Nullable(Type.Object({ scenario: Type.String(), id: Type.String() })),
+    status: Nullable(Type.Integer()),
+    resolution: Nullable(Type.Object({ ok: Type.Boolean() }, open)),
+  },
+  open,
+);
 export const Stopped = Type.Object({ stopped: Type.Integer() });
 export const DeltaExpire = Type.Object(
   {

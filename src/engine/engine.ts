@@ -105,6 +105,17 @@ export class MockEngine {
     return undefined;
   }
 
+  /** The first route the table gives this method and path, `when` conditions aside (GET /__admin/surface). */
+  routeFor(method: string, path: string): CompiledRoute | undefined {
+    const match = this.table.find(method, path);
+    if (!match) return undefined;
+    for (const r of match.entry.routes) {
+      if (r.collection ? collectionAllows(r, path, method) : r.method === '*' || r.method === method)
+        return r;
+    }
+    return undefined;
+  }
+
   private rebuild(): void {
     // newest scenario first: a scenario loaded at runtime overrides the built-in routes it shadows
     // a collection route also serves <path>/{id}, <path>/$count and <path>/delta
