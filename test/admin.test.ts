@@ -357,6 +357,7 @@ t.test('OpenAPI at /__admin/docs/json is valid and lists every admin route', asy
     'GET /__admin/requests/unmatched',
     'GET /__admin/routes/{id}',
     'GET /__admin/scenarios',
+    'GET /__admin/surface',
     'GET /__admin/throttles',
     'GET /__admin/tls/ca.pem',
     'PATCH /__admin/routes/{id}',
