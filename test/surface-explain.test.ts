@@ -136,3 +136,21 @@ t.test('validate warns (exit 0) about route paths not in the model, with did-you
   t.equal(builtins.code, 0);
   t.notMatch(builtins.stdout, /warning:/, 'the built-in scenarios use only paths Graph has');
 });
+
+t.test('hostile paths given to /__admin/surface get an answer, never a crash', async (t) => {
+  const mock = await startMock(t, { scenarios: [SCENARIO] });
+  const paths = [
+    `/v1.0/${'a/'.repeat(3000)}`,
+    `/v1.0/users/${'k'.repeat(7000)}`,
+    "/v1.0/users('x/messages",
+    '/v1.0/users/%00/messages',
+    `/v1.0/groups/1/members${'/microsoft.graph.user'.repeat(200)}`,
+    '/v1.0/users/%E0%A4%A',
+  ];
+  for (const path of paths) {
+    const r = await getJson(`${mock.url}/__admin/surface?path=${encodeURIComponent(path)}`);
+    t.ok(r.status === 200 || r.status === 400, `${path.slice(0, 40)} → ${r.status}`);
+    if (r.status === 200) t.type((r.body as unknown as Explained).answeredBy, 'string');
+  }
+  t.equal((await getJson(`${mock.url}/__admin/health`)).status, 200, 'still serving');
+});
