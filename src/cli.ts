@@ -48,6 +48,13 @@ const OPTIONS = {
     arg: 'MODE',
     help: "unmatched paths: auto (answer from Graph's model), errors-only, off (default: scenarios' surface:, else auto)",
   },
+  state: {
+    type: 'string',
+    arg: 'URL',
+    help: 'share throttle and sequence state with other replicas: redis://host:port/db (default: in memory)',
+  },
+  'state-prefix': { type: 'string', arg: 'P', help: 'key prefix in the state store (default m365-mock:)' },
+  'state-timeout': { type: 'string', arg: 'D', help: 'longest wait for the state store (default 500ms)' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const;
 
@@ -205,6 +212,7 @@ async function serve(flags: Flags): Promise<void> {
   const { BUILTIN_SCENARIOS, ScenarioLoadError, startMockServer } = await import('./index.js');
   const { formatIssue } = await import('./scenario/parse.js');
   const logger = pino({ level }, pino.destination({ dest: 2, sync: false }));
+  const state = stateFlags(flags);
   let server: MockServer;
   try {
     server = await startMockServer({
@@ -220,6 +228,7 @@ async function serve(flags: Flags): Promise<void> {
       adminToken: flags['admin-token'] || undefined,
       adminReadonly: flags['admin-readonly'] === true,
       surface,
+      state,
     });
   } catch (err) {
     if (err instanceof ScenarioLoadError) {
@@ -306,3 +315,21 @@ process.on('uncaughtException', (err) => {
 });
 
 void main(process.argv.slice(2));
+
+/** --state, --state-prefix, --state-timeout → startMockServer's `state` (docs/state.md). */
+function stateFlags(flags: Flags): { url: string; prefix?: string; timeoutMs: number } | undefined {
+  const url = flags.state?.trim();
+  if (!url || url === 'memory') return undefined;
+  if (!/^rediss?:\/\/[^/]/i.test(url)) {
+    throw new UsageError(
+      `--state must be a redis://host:port/db URL or 'memory', got '${url.slice(0, 100)}'`,
+    );
+  }
+  const t = flags['state-timeout'] ?? '500ms';
+  const m = /^([0-9]+)(ms|s)?$/.exec(t);
+  const timeoutMs = m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : Number.NaN;
+  if (!(timeoutMs >= 1 && timeoutMs <= 60_000)) {
+    throw new UsageError(`--state-timeout must be a duration from 1ms to 60s (e.g. 500ms), got '${t}'`);
+  }
+  return { url, prefix: flags['state-prefix'] || undefined, timeoutMs };
+}

@@ -8,6 +8,7 @@ import { patchRoute, type RoutePatchBody, routeView } from './admin/patch.js';
 import { type RetryReport, reportToJunit } from './admin/report.js';
 import { reportOf, resetState, unmatchedEntries } from './admin/state.js';
 import { MockEngine } from './engine/engine.js';
+import { openStore, type StateOptions } from './engine/store/open.js';
 import type { CompiledScenario } from './scenario/compiled.js';
 import { loadScenarioTextGuarded } from './scenario/guarded-load.js';
 import { loadScenarioPaths } from './scenario/load.js';
@@ -68,6 +69,11 @@ export interface MockServerOptions {
    * its 400/405s, `off` the plain 404; unset, the newest scenario with `surface:` decides (default auto)
    */
   surface?: SurfaceMode;
+  /**
+   * where throttle and sequence state lives: in this process (default), or shared by every replica
+   * pointing at the same Redis: 'redis://host:port/db' or { url, prefix, timeoutMs } (docs/state.md)
+   */
+  state?: string | StateOptions;
 }
 
 /** An unmatched journal entry with the routes it nearly matched. */
@@ -79,8 +85,11 @@ export interface MockServer {
   readonly port: number;
   /** names of the loaded scenarios */
   scenarios(): string[];
-  /** sequences, throttles, state, random streams and journal back to their start (all, or one x-mock-session) */
-  reset(opts?: { session?: string }): void;
+  /**
+   * sequences, throttles, state, random streams and journal back to their start (all, or one
+   * x-mock-session); a Promise when the state is shared (Redis)
+   */
+  reset(opts?: { session?: string }): void | Promise<void>;
   /** the journal, oldest first (newest last) */
   requests(filter?: JournalFilter): JournalEntry[];
   /** journal entries no route matched, with the nearest routes */
@@ -138,7 +147,8 @@ export function compileScenarios(inputs: Array<string | ScenarioFile>, seed?: nu
 export async function startMockServer(opts: MockServerOptions = {}): Promise<MockServer> {
   const inputs = opts.scenarios ?? [BUILTIN_SCENARIOS];
   const scenarios = compileScenarios(inputs, opts.seed);
-  const engine = new MockEngine({ surface: opts.surface, seed: opts.seed });
+  const store = await openStore(typeof opts.state === 'string' ? { url: opts.state } : opts.state);
+  const engine = new MockEngine({ surface: opts.surface, seed: opts.seed, store });
   engine.load(scenarios);
 
   let tls: TlsMaterial | undefined;
@@ -155,7 +165,12 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     admin: { journal, token: opts.adminToken, readonly: opts.adminReadonly, seed: opts.seed },
   });
   const host = opts.host ?? '127.0.0.1';
-  await ctx.app.listen({ port: opts.port ?? 4365, host });
+  try {
+    await ctx.app.listen({ port: opts.port ?? 4365, host });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const address = ctx.app.server.address();
   const port = typeof address === 'object' && address ? address.port : (opts.port ?? 4365);
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -208,6 +223,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       } finally {
         // the server stops even when the report cannot be written (the error still reaches the caller)
         await ctx.app.close();
+        await store.close();
       }
     },
   };

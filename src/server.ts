@@ -145,7 +145,10 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
       return sendDecision(reply, d, observers, request);
     }
     const req = toGraphRequest(request);
-    return sendDecision(reply, engine.handle(req), observers, request, req);
+    const d = engine.handle(req);
+    // a Promise only when the route's state lives in a shared store (engine/store/)
+    if (d instanceof Promise) return d.then((x) => sendDecision(reply, x, observers, request, req));
+    return sendDecision(reply, d, observers, request, req);
   };
   app.all('*', mocked);
   // methods `all` does not register (PROPFIND, SEARCH, …) reach the engine too: Graph's 405/404, not Fastify's

@@ -14,6 +14,7 @@ import type {
 } from 'fastify';
 import type { MockEngine } from '../engine/engine.js';
 import type { ManualOutage } from '../engine/outage.js';
+import { isPromise } from '../engine/store/store.js';
 import { jsonTooDeep, LIMITS } from '../hardening/limits.js';
 import { loadScenarioTextGuarded } from '../scenario/guarded-load.js';
 import { formatIssue } from '../scenario/parse.js';
@@ -27,7 +28,7 @@ import type { Journal, JournalFilter } from './journal.js';
 import { patchRoute, type RoutePatchBody, routeView } from './patch.js';
 import { reportToJunit } from './report.js';
 import type * as T from './schemas.js';
-import { reportOf, resetState, throttleState, unmatchedEntries } from './state.js';
+import { healthOf, reportOf, resetState, throttleState, unmatchedEntries } from './state.js';
 
 export interface AdminOptions extends AdminGuardOptions {
   engine: MockEngine;
@@ -80,7 +81,7 @@ const ROUTES: AdminRoute[] = [
       summary: 'Liveness (open even with --admin-token)',
       response: { 200: S.Health },
     },
-    handler: () => ({ status: 'ok' }),
+    handler: ({ engine }) => healthOf(engine),
   },
   {
     method: 'GET',
@@ -128,10 +129,15 @@ const ROUTES: AdminRoute[] = [
       querystring: S.SessionQuery,
       response: { 200: S.ResetResult },
     },
-    handler: ({ engine, journal }, req) => {
+    handler: ({ engine, journal }, req, reply) => {
       const { session } = req.query as { session?: string };
-      resetState(engine, journal, session);
-      return { reset: session === undefined ? 'all' : 'session', session: session ?? null };
+      const answer = { reset: session === undefined ? 'all' : 'session', session: session ?? null };
+      const shared = resetState(engine, journal, session);
+      if (!isPromise(shared)) return answer;
+      return shared.then(
+        () => answer,
+        (err: Error) => stateUnavailable(reply, req, err),
+      );
     },
   },
   {
@@ -515,4 +521,10 @@ function adminErrorOf(err: FastifyError): { code: AdminErrorCode; message: strin
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return { code: 'M365MOCK_INVALID_REQUEST', message: err.message };
   return { code: 'M365MOCK_INTERNAL', message: 'the admin call failed; see the mock log' };
+}
+
+/** The shared state store did not answer: 503, Retry-After 1 (as mocked requests get). */
+function stateUnavailable(reply: FastifyReply, req: FastifyRequest, err: Error): FastifyReply {
+  reply.header('retry-after', '1');
+  return sendAdminError(reply, req, 'M365MOCK_STATE_UNAVAILABLE', err.message);
 }

@@ -7,7 +7,15 @@ const open = { additionalProperties: true } as const;
 const strict = { additionalProperties: false } as const;
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
-export const Health = Type.Object({ status: Type.Literal('ok') });
+export const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  state: Type.Object({
+    store: Type.String(),
+    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+    roundTrips: Type.Integer(),
+  }),
+  scenarios: Type.String(),
+});
 export const Index = Type.Object({ name: Type.String(), docs: Type.String(), health: Type.String() });
 
 export const GraphError = Type.Object(

@@ -1,5 +1,7 @@
 // Operations shared by the admin API and the in-process MockServer, so both do exactly the same.
+import { createHash } from 'node:crypto';
 import type { MockEngine } from '../engine/engine.js';
+import type { Maybe } from '../engine/store/store.js';
 import type { Journal, JournalEntry } from './journal.js';
 import { type NearMiss, nearestRoutes } from './near-miss.js';
 import { buildReport, type RetryReport } from './report.js';
@@ -8,14 +10,17 @@ import { buildReport, type RetryReport } from './report.js';
  * Sequences, throttles, collections, operations, random streams and journal back to their start
  * (limiters and collections live in the session state, so a session reset covers them).
  */
-export function resetState(engine: MockEngine, journal: Journal | undefined, session?: string): void {
+export function resetState(engine: MockEngine, journal: Journal | undefined, session?: string): Maybe<void> {
   engine.sessions.reset({ session });
+  // a shared store forgets for every replica (one INCR); the in-memory store has nothing more to do
+  const shared = engine.store.reset({ session });
   journal?.clear({ session });
   if (session === undefined) {
     // a full reset also restarts every scenario's clock (when.window, outage windows)
     const now = Date.now();
     for (const s of engine.scenarios) s.loadedAt = now;
   }
+  return shared;
 }
 
 export function throttleState(engine: MockEngine) {
@@ -75,3 +80,38 @@ function nearMisses(engine: MockEngine): (method: string, path: string) => NearM
 
 /** near misses per loaded set of scenarios (the engine makes a new list whenever one is loaded or unloaded) */
 const ranked = new WeakMap<readonly object[], Map<string, NearMiss[]>>();
+
+/** GET /__admin/health: liveness, the state store's status, and a digest of the loaded scenarios. */
+export function healthOf(engine: MockEngine) {
+  const status = engine.store.status();
+  return {
+    status,
+    state: { store: engine.store.kind, status, roundTrips: engine.store.roundTrips() },
+    scenarios: scenariosHash(engine),
+  };
+}
+
+/**
+ * A digest of what is loaded (names, seeds, routes as patched, limiters, faults, outages): replicas
+ * serving the same scenario files show the same value.
+ */
+export function scenariosHash(engine: MockEngine): string {
+  const h = createHash('sha256');
+  for (const s of [...engine.scenarios].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    h.update(
+      JSON.stringify([
+        s.name,
+        s.seed,
+        s.auth,
+        s.workload,
+        s.routes.map((r) => r.spec),
+        [...s.throttles.entries()],
+        s.faults ?? null,
+        s.latency ?? null,
+        s.outages.map(({ test: _t, ...o }) => o),
+      ]),
+    );
+    h.update('\n');
+  }
+  return h.digest('hex').slice(0, 16);
+}

@@ -2,7 +2,7 @@
 // outage → throttle → faults → response (sequence, collection, operation) → latency.
 // Plain data in (GraphRequest), plain data out (Decision); no Fastify here.
 import { answerBatch, isBatchPath } from '../graph/batch.js';
-import { errorDecision, extend, respond } from '../graph/respond.js';
+import { errorDecision, extend, type RespondContext, respond } from '../graph/respond.js';
 import { repeatedQueryOption } from '../hardening/limits.js';
 import type { CompiledRoute, CompiledScenario } from '../scenario/compiled.js';
 import {
@@ -34,6 +34,8 @@ import {
 } from './outage.js';
 import { RouteTable } from './route-table.js';
 import { type SessionState, SessionStore } from './sessions.js';
+import { MemoryStore } from './store/memory.js';
+import { isPromise, type Maybe, type StateStore } from './store/store.js';
 import { describeThrottles, type ThrottleKeyView, throttleRequest } from './throttle/throttle.js';
 import type { Decision, GraphRequest } from './types.js';
 
@@ -45,6 +47,8 @@ export interface EngineOptions {
   surface?: SurfaceMode;
   /** --seed: the seed of the surface's own tenant when no scenario owns it */
   seed?: number;
+  /** where limiter keys and sequence positions live (engine/store/); default in memory */
+  store?: StateStore;
 }
 
 export class MockEngine {
@@ -52,6 +56,7 @@ export class MockEngine {
   private list: CompiledScenario[] = [];
   private table = new RouteTable([]);
   readonly sessions: SessionStore;
+  readonly store: StateStore;
   /** outages switched on at runtime (admin API): cover every request whose path matches */
   private readonly manualOutages = new OutageSwitch();
   /** long-running operations started by `operation:` routes, found again by their monitor URL */
@@ -66,6 +71,7 @@ export class MockEngine {
 
   constructor(opts: EngineOptions = {}) {
     this.sessions = new SessionStore(opts.maxSessions);
+    this.store = opts.store ?? new MemoryStore();
     this.surfaceFlag = opts.surface;
     this.surfaceSeed = opts.seed ?? 0;
     this.surfaceRoute = syntheticSurfaceRoute(defaultSurfaceScenario(this.surfaceSeed));
@@ -84,7 +90,11 @@ export class MockEngine {
   /** Adds scenarios; one with the name of a loaded scenario replaces it (and starts its state afresh). */
   load(scenarios: readonly CompiledScenario[]): void {
     const names = new Set(scenarios.map((s) => s.name));
-    for (const n of names) this.sessions.forgetScenario(n);
+    for (const n of names) {
+      // a replaced scenario starts afresh (in a shared store too); a first load keeps what replicas hold
+      if (this.list.some((s) => s.name === n)) this.forgetShared(n);
+      this.sessions.forgetScenario(n);
+    }
     this.list = [...this.list.filter((s) => !names.has(s.name)), ...scenarios];
     this.rebuild();
   }
@@ -92,9 +102,16 @@ export class MockEngine {
   unload(name: string): boolean {
     const before = this.list.length;
     this.list = this.list.filter((s) => s.name !== name);
+    if (this.list.length !== before) this.forgetShared(name);
     this.sessions.forgetScenario(name);
     this.rebuild();
     return this.list.length !== before;
+  }
+
+  /** A shared store forgets a scenario's state for every replica (best effort: Redis may be away). */
+  private forgetShared(name: string): void {
+    const r = this.store.reset({ scenario: name });
+    if (isPromise(r)) r.catch(() => {});
   }
 
   route(id: string): CompiledRoute | undefined {
@@ -167,7 +184,8 @@ export class MockEngine {
     return n;
   }
 
-  handle(req: GraphRequest): Decision {
+  /** A Promise only when the route's state lives outside this process (a shared store). */
+  handle(req: GraphRequest): Maybe<Decision> {
     // the mock's own endpoints: JSON batching and operation monitors (each item goes back through handle)
     if (isBatchPath(req.path)) return answerBatch(req, (sub) => this.handle(sub));
     if (req.path.startsWith(MONITOR_PREFIX)) {
@@ -230,7 +248,7 @@ export class MockEngine {
     return this.answer(chosen, req, now);
   }
 
-  private answer(route: CompiledRoute, req: GraphRequest, now: number): Decision {
+  private answer(route: CompiledRoute, req: GraphRequest, now: number): Maybe<Decision> {
     const scenario = route.scenario;
     const ctx = { routeId: route.id, scenario: scenario.name, workload: route.workload };
 
@@ -279,13 +297,32 @@ export class MockEngine {
       const o = activeOutage(scenario.outages, req.path, now - scenario.loadedAt);
       if (o) return outageDecision(o, req, ctx);
     }
-    let extra: Record<string, string> | undefined; // RateLimit-* of an admitted request
     if (route.throttle) {
-      const t = throttleRequest(route, route.throttle, req, session, now, ctx);
+      const t = throttleRequest(route, route.throttle, req, session, now, ctx, this.store);
+      if (isPromise(t)) {
+        return t.then(
+          (x) =>
+            x.reject ??
+            unavailableOnFailure(this.admitted(route, req, session, ctx, delay, x.headers), req, ctx),
+          () => stateUnavailable(req, ctx),
+        );
+      }
       if (t.reject) return t.reject;
-      extra = t.headers;
+      return unavailableOnFailure(this.admitted(route, req, session, ctx, delay, t.headers), req, ctx);
     }
+    return unavailableOnFailure(this.admitted(route, req, session, ctx, delay, undefined), req, ctx);
+  }
 
+  /** Past the throttle: faults, then the route's answer (sequence, collection, operation). */
+  private admitted(
+    route: CompiledRoute,
+    req: GraphRequest,
+    session: SessionState,
+    ctx: RespondContext & { workload: CompiledRoute['workload'] },
+    delay: number,
+    extra: Record<string, string> | undefined, // RateLimit-* of an admitted request
+  ): Maybe<Decision> {
+    const scenario = route.scenario;
     const fault = pickFault(route.faults, session.rng) ?? pickFault(scenario.faults, session.rng);
     if (fault) {
       if (fault.transport) {
@@ -337,9 +374,19 @@ export class MockEngine {
         (res.ok ? surfaceAnswer(res, req, session, scenario, sctx) : errorDecision(400, req, sctx))
       );
     }
-    const resp = pickResponse(route, session);
-    if (!resp) return errorDecision(501, req, extend(ctx, { fault: 'not-implemented' }));
-    return respond(resp, req, extend(ctx, { delayMs: delay, extraHeaders: extra }));
+    const list = route.responses;
+    if (list.length === 0) return errorDecision(501, req, extend(ctx, { fault: 'not-implemented' }));
+    if (list.length === 1)
+      return respond(list[0]!, req, extend(ctx, { delayMs: delay, extraHeaders: extra }));
+    // a sequence serves item n to call n; the last repeats, or with loop: true the list cycles
+    const pick = (n: number) =>
+      respond(
+        list[route.loop ? n % list.length : Math.min(n, list.length - 1)]!,
+        req,
+        extend(ctx, { delayMs: delay, extraHeaders: extra }),
+      );
+    const n = this.store.advance({ scenario: scenario.name, session }, route.key);
+    return isPromise(n) ? n.then(pick) : pick(n);
   }
 
   private sessionOf(scenario: string, id: string): SessionState | undefined {
@@ -352,7 +399,7 @@ export class MockEngine {
    * in `auto` mode — an answer through the surface route. With the surface off: Graph's 400 "Resource not
    * found for the segment" when the first segment is unknown to the loaded routes, else 404.
    */
-  private unmatched(req: GraphRequest): Decision {
+  private unmatched(req: GraphRequest): Maybe<Decision> {
     const segs = req.path.split('/');
     const ctx = { routeId: null, scenario: null, unmatched: true };
     // graph.microsoft.com/me (no version, or a wrong one) answers 400 "Invalid version." [O]
@@ -405,14 +452,25 @@ export class MockEngine {
 
 const okResponse = { status: 200, headers: {}, body: Buffer.from('{}') };
 
-/** A sequence serves item n to call n; the last repeats, or with loop: true the list cycles. */
-function pickResponse(route: CompiledRoute, session: SessionState) {
-  const list = route.responses;
-  if (list.length === 0) return undefined;
-  if (list.length === 1) return list[0];
-  const n = session.seq.get(route.key) ?? 0;
-  session.seq.set(route.key, n + 1);
-  return list[route.loop ? n % list.length : Math.min(n, list.length - 1)];
+/** The shared state store could not answer (unreachable, or slower than --state-timeout). */
+function stateUnavailable(req: GraphRequest, ctx: RespondContext): Decision {
+  return errorDecision(
+    503,
+    req,
+    extend(ctx, {
+      error: {
+        code: 'M365MOCK_STATE_UNAVAILABLE',
+        message: "The mock's shared state store is unavailable; retry shortly.",
+      },
+      retryAfter: 1,
+      fault: 'state-unavailable',
+      delayMs: 0,
+    }),
+  );
+}
+
+function unavailableOnFailure(d: Maybe<Decision>, req: GraphRequest, ctx: RespondContext): Maybe<Decision> {
+  return isPromise(d) ? d.catch(() => stateUnavailable(req, ctx)) : d;
 }
 
 function hasPropertyOptions(q: GraphRequest['query']): boolean {

@@ -3,6 +3,7 @@
 // in dependency order. Outer 200 with one item per request; a failed dependency makes its dependents
 // 424; a malformed batch is an outer 400. The answer waits for the slowest item.
 import { randomUUID } from 'node:crypto';
+import { isPromise, type Maybe } from '../engine/store/store.js';
 import type { Decision, GraphRequest } from '../engine/types.js';
 import { baseHeaders, clientRequestId } from './headers.js';
 import { errorDecision, extend } from './respond.js';
@@ -34,10 +35,10 @@ export interface BatchItemResponse {
   body?: unknown;
 }
 
-/** A request the engine can answer: the engine's own handle(). */
-export type Dispatch = (req: GraphRequest) => Decision;
+/** A request the engine can answer: the engine's own handle() (a Promise when state is shared). */
+export type Dispatch = (req: GraphRequest) => Maybe<Decision>;
 
-export function answerBatch(req: GraphRequest, dispatch: Dispatch): Decision {
+export function answerBatch(req: GraphRequest, dispatch: Dispatch): Maybe<Decision> {
   const ctx = { routeId: null, scenario: null };
   if (req.method !== 'POST') return errorDecision(405, req, ctx);
   const version = req.path.split('/')[1]!;
@@ -53,49 +54,70 @@ export function answerBatch(req: GraphRequest, dispatch: Dispatch): Decision {
     );
   }
 
+  const list = parsed;
   const requestId = randomUUID();
   const byId = new Map(parsed.map((it) => [it.id.toLowerCase(), it]));
   const done = new Map<string, BatchItemResponse>();
   const subRequests: NonNullable<Decision['subRequests']> = [];
   let delayMs = 0;
 
-  for (const item of order(parsed, byId)) {
-    const sub = subRequest(req, item, version, requestId);
-    const failed = item.dependsOn.find((d) => (done.get(d.toLowerCase())?.status ?? 0) >= 400);
-    let d: Decision;
-    if (failed !== undefined) {
-      d = errorDecision(424, sub, { routeId: null, scenario: null, fault: 'batch:dependency' });
-    } else {
-      d = dispatch(sub);
-      delayMs = Math.max(delayMs, d.delayMs);
-      if (d.transport) {
-        // the item's backend connection failed: the batch gateway answers for it (hang → 504, else 502)
-        const status = d.transport === 'hang' ? 504 : 502;
-        d = errorDecision(status, sub, {
-          routeId: d.routeId,
-          scenario: d.scenario,
-          fault: d.fault ?? d.transport,
-          delayMs: d.delayMs,
-        });
-      }
+  const items = order(parsed, byId);
+  const record = (item: Item, sub: GraphRequest, answer: Decision) => {
+    let d = answer;
+    delayMs = Math.max(delayMs, d.delayMs);
+    if (d.transport) {
+      // the item's backend connection failed: the batch gateway answers for it (hang → 504, else 502)
+      const status = d.transport === 'hang' ? 504 : 502;
+      d = errorDecision(status, sub, {
+        routeId: d.routeId,
+        scenario: d.scenario,
+        fault: d.fault ?? d.transport,
+        delayMs: d.delayMs,
+      });
     }
     subRequests.push({ req: sub, decision: d });
     done.set(item.id.toLowerCase(), itemResponse(item.id, d));
-  }
-
-  // in request order (Graph may reorder; SDKs match by id either way)
-  const responses = parsed.map((it) => done.get(it.id.toLowerCase())!);
-  return {
-    status: 200,
-    headers: OK,
-    requestId,
-    clientRequestId: clientRequestId(req.headers['client-request-id'], requestId),
-    body: Buffer.from(JSON.stringify({ responses })),
-    delayMs,
-    routeId: null,
-    scenario: null,
-    subRequests,
   };
+  // items in dependency order, one after another; an item whose state is shared continues later
+  const run = (from: number): Maybe<Decision> => {
+    for (let i = from; i < items.length; i++) {
+      const item = items[i]!;
+      const sub = subRequest(req, item, version, requestId);
+      const failed = item.dependsOn.find((d) => (done.get(d.toLowerCase())?.status ?? 0) >= 400);
+      if (failed !== undefined) {
+        const d = errorDecision(424, sub, { routeId: null, scenario: null, fault: 'batch:dependency' });
+        subRequests.push({ req: sub, decision: d });
+        done.set(item.id.toLowerCase(), itemResponse(item.id, d));
+        continue;
+      }
+      const d = dispatch(sub);
+      if (isPromise(d)) {
+        return d.then((x) => {
+          record(item, sub, x);
+          return run(i + 1);
+        });
+      }
+      record(item, sub, d);
+    }
+    return finish();
+  };
+  return run(0);
+
+  function finish(): Decision {
+    // in request order (Graph may reorder; SDKs match by id either way)
+    const responses = list.map((it) => done.get(it.id.toLowerCase())!);
+    return {
+      status: 200,
+      headers: OK,
+      requestId,
+      clientRequestId: clientRequestId(req.headers['client-request-id'], requestId),
+      body: Buffer.from(JSON.stringify({ responses })),
+      delayMs,
+      routeId: null,
+      scenario: null,
+      subRequests,
+    };
+  }
 }
 
 /** The item as a request of its own: version resolved, the outer session, origin and Authorization. */

@@ -11,6 +11,7 @@
 //   `earlyRetry: ignore` lets the limiter alone decide.
 // - `retryAfterFormat: http-date`: an IMF-fixdate of the penalty's end rounded up to the whole
 //   second, so a client that waits until it (or rounds the seconds to it) is never early.
+import { createHash } from 'node:crypto';
 import { type CompiledEnvelope, compileEnvelope } from '../../graph/envelope.js';
 import { baseHeaders } from '../../graph/headers.js';
 import { extend, type RespondContext, respond } from '../../graph/respond.js';
@@ -18,6 +19,7 @@ import type { CompiledResponse, CompiledRoute } from '../../scenario/compiled.js
 import { parseDuration } from '../../scenario/duration.js';
 import type { ThrottleSpec, WorkloadName } from '../../scenario/schema.js';
 import type { SessionState } from '../sessions.js';
+import { isPromise, type Maybe, type StateStore, type TakeOutcome } from '../store/store.js';
 import type { Decision, GraphRequest } from '../types.js';
 import { createLimiter, type KeyState, type Limiter } from './limiters.js';
 import { type KeyBuilder, type KeyParts, keyBuilder } from './scope.js';
@@ -28,6 +30,8 @@ export type NamedThrottle = ThrottleSpec & { name: string };
 export interface CompiledThrottle {
   readonly spec: NamedThrottle;
   readonly name: string;
+  /** name + a digest of the settings: a redefined limiter (PATCH, reload) starts afresh in a shared store too */
+  readonly stateName: string;
   readonly limiter: Limiter;
   readonly limit: number;
   readonly windowMs: number;
@@ -63,6 +67,7 @@ export function compileThrottle(spec: NamedThrottle): CompiledThrottle {
   t = {
     spec,
     name: spec.name,
+    stateName: `${spec.name}#${createHash('sha1').update(JSON.stringify(spec)).digest('hex').slice(0, 8)}`,
     limiter: createLimiter(spec.algorithm ?? 'token-bucket', limit, windowMs),
     limit,
     windowMs,
@@ -108,10 +113,25 @@ export function throttleRequest(
   session: SessionState,
   now: number,
   ctx: RespondContext,
-): ThrottleResult {
+  store: StateStore,
+): Maybe<ThrottleResult> {
   const t = compileThrottle(spec);
-  const slot = slotOf(session, t);
   const { key, ids } = t.keyOf(req, route.key, now);
+  const cost = Math.min(route.cost ?? spec.cost ?? 1, t.limit);
+  const o = store.take({ scenario: route.scenario.name, session }, t, key, cost, now);
+  if (isPromise(o)) return o.then((x) => throttleAnswer(t, route, req, ctx, key, ids, cost, x));
+  return throttleAnswer(t, route, req, ctx, key, ids, cost, o);
+}
+
+/** The limiter's step for one key kept in this process (the memory store's `take`). */
+export function takeInSession(
+  session: SessionState,
+  t: CompiledThrottle,
+  key: string,
+  cost: number,
+  now: number,
+): TakeOutcome {
+  const slot = slotOf(session, t);
   // Map order = recency: a known key is moved to the end, a new one first makes room at the front
   let s = slot.keys.get(key);
   if (s) {
@@ -122,7 +142,6 @@ export function throttleRequest(
   }
   slot.keys.set(key, s);
 
-  const cost = Math.min(route.cost ?? spec.cost ?? 1, t.limit);
   const early = s.blockedUntil > now;
   let retryAt = 0; // the instant Retry-After announces
   if (early && t.earlyRetry !== 'ignore') {
@@ -138,13 +157,27 @@ export function throttleRequest(
   }
   // a partly refilled token still counts as used: headers speak whole units
   const used = Math.ceil(t.limiter.used(s, now) - EPS);
-  s.idleAt = Math.max(now + t.limiter.resetMs(s, now), s.blockedUntil);
+  const resetMs = t.limiter.resetMs(s, now);
+  s.idleAt = Math.max(now + resetMs, s.blockedUntil);
+  return { retryAt, early, used, resetMs, now };
+}
 
+function throttleAnswer(
+  t: CompiledThrottle,
+  route: CompiledRoute,
+  req: GraphRequest,
+  ctx: RespondContext,
+  key: string,
+  ids: KeyParts,
+  cost: number,
+  o: TakeOutcome,
+): ThrottleResult {
+  const { retryAt, used, now } = o;
   if (retryAt === 0) {
     // admitted
     let headers: Record<string, string> | undefined;
     if (t.warnUnits !== undefined && used >= t.warnUnits) {
-      headers = rateLimitHeaders(t, used, Math.ceil(t.limiter.resetMs(s, now) / 1000));
+      headers = rateLimitHeaders(t, used, Math.ceil(o.resetMs / 1000));
     }
     if (t.throttleHeaders && used / t.limit > 0.8 + 1e-6) {
       headers ??= {};
@@ -170,7 +203,7 @@ export function throttleRequest(
     extend(ctx, {
       delayMs: 0, // throttled answers come back at once, as the real service's do
       extraHeaders: headers,
-      fault: early ? t.earlyFault : t.fault,
+      fault: o.early ? t.earlyFault : t.fault,
     }),
   );
   d.clientKey = key;

@@ -1,0 +1,65 @@
+// The state store: the one door through which the engine's shared state (limiter keys, sequence
+// positions, small values with a TTL, the journal stream) is read and written. Two rooms behind it:
+// memory.ts (the default: today's per-process state, answered synchronously, no Promise on the hot
+// path) and redis.ts (shared by replicas: one Lua script per decision). Callers never ask which one
+// they have; they accept `T | Promise<T>` and continue with `then`/`isPromise` from here.
+import type { SessionState } from '../sessions.js';
+import type { CompiledThrottle } from '../throttle/throttle.js';
+
+export type Maybe<T> = T | Promise<T>;
+
+/** What a limiter said about one request. */
+export interface TakeOutcome {
+  /** the instant Retry-After announces (epoch ms); 0: admitted */
+  retryAt: number;
+  /** the request came before the key's announced Retry-After */
+  early: boolean;
+  /** whole units in use after this request */
+  used: number;
+  /** ms until the key has its whole quota again */
+  resetMs: number;
+  /** the clock the decision was made on (Redis: its TIME, so replicas agree) */
+  now: number;
+}
+
+/** Where a piece of state belongs: scenario × x-mock-session. */
+export interface StateScope {
+  scenario: string;
+  session: SessionState;
+}
+
+export type StoreStatus = 'ok' | 'degraded';
+
+export interface StateStore {
+  /** 'memory' or 'redis' — for health and logs only; code never branches on it */
+  readonly kind: string;
+  /** state that lives outside this process (replicas and --workers may share it) */
+  readonly shared: boolean;
+  /** Counts `cost` against a limiter key (with the early-retry rules) and says what happened. */
+  take(scope: StateScope, t: CompiledThrottle, key: string, cost: number, now: number): Maybe<TakeOutcome>;
+  /** A sequence's position before this call (0 first), then one further. */
+  advance(scope: StateScope, routeKey: string): Maybe<number>;
+  /** A small JSON value, or undefined when absent or expired. */
+  get<T>(scope: StateScope, name: string): Maybe<T | undefined>;
+  set(scope: StateScope, name: string, value: unknown, ttlMs: number): Maybe<void>;
+  /** Forgets state: of one session (every scenario), or all; `scenario`: one scenario's (load/unload). */
+  reset(opts: { session?: string; scenario?: string }): Maybe<void>;
+  status(): StoreStatus;
+  /** round trips to the store since start (0 for memory) */
+  roundTrips(): number;
+  close(): Promise<void>;
+}
+
+/** The error a store throws when it cannot answer (unreachable, timed out). */
+export class StateUnavailableError extends Error {
+  readonly code = 'M365MOCK_STATE_UNAVAILABLE';
+}
+
+export function isPromise<T>(v: Maybe<T>): v is Promise<T> {
+  return v instanceof Promise;
+}
+
+/** `f(v)` now when v is a value, later when it is a Promise. */
+export function then<T, U>(v: Maybe<T>, f: (x: T) => Maybe<U>): Maybe<U> {
+  return v instanceof Promise ? v.then(f) : f(v);
+}
