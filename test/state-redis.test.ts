@@ -91,11 +91,7 @@ t.test('three replicas share limiters and sequences through Redis', { skip }, as
   t.ok(Number(c.headers.get('retry-after')) >= 1, 'Retry-After announced');
   const d = await getJson(`${mocks[0]!.url}/v1.0/held`);
   t.equal(d.status, 429, 'an early retry on another replica is held');
-  t.equal(
-    mocks[0]!.requests().at(-1)?.fault,
-    'throttle:held:early-retry',
-    'journaled as an early retry',
-  );
+  t.equal(mocks[0]!.requests().at(-1)?.fault, 'throttle:held:early-retry', 'journaled as an early retry');
 
   // one sequence, advancing globally: fail, fail, succeed — once across the three
   t.same(await statuses('/v1.0/seq', 4), [503, 429, 200, 200], 'the sequence advanced globally');

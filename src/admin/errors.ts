@@ -24,7 +24,6 @@ export const ADMIN_ERRORS = {
   M365MOCK_TOO_LARGE: 413,
   M365MOCK_UNSUPPORTED_MEDIA_TYPE: 415,
   M365MOCK_INTERNAL: 500,
-  M365MOCK_STATE_UNAVAILABLE: 503,
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
@@ -32,11 +31,12 @@ export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
 export function sendAdminError(
   reply: FastifyReply,
   request: FastifyRequest,
-  code: AdminErrorCode,
+  code: AdminErrorCode | 'M365MOCK_STATE_UNAVAILABLE',
   message: string,
   details?: AdminErrorDetail[],
 ): FastifyReply {
-  const status = ADMIN_ERRORS[code];
+  // the shared state store's code is the one mocked requests get too (docs/state.md), not an admin misuse
+  const status = code === 'M365MOCK_STATE_UNAVAILABLE' ? 503 : ADMIN_ERRORS[code];
   const headers = baseHeaders(status, true);
   const envelope = compileEnvelope(status, 'generic', {
     code,
