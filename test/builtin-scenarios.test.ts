@@ -1,17 +1,12 @@
 // The built-in scenarios (served with no --scenario): they load, the tenant is realistic, and every
-// curl line of README's "Built-in scenarios" section answers the status its bullet documents.
+// curl line of docs/builtin-scenarios.md answers the status its bullet documents.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { BUILTIN_SCENARIOS } from '../src/index.js';
 import { loadScenarioPaths } from '../src/scenario/load.js';
 import { GUID, getJson, startMock } from './helpers/mock.js';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const section = readme.slice(readme.indexOf('## Built-in scenarios'));
-const builtIn = section.slice(
-  0,
-  section.indexOf('\n## ', 4) === -1 ? undefined : section.indexOf('\n## ', 4),
-);
+const builtIn = readFileSync(new URL('../docs/builtin-scenarios.md', import.meta.url), 'utf8');
 
 interface Documented {
   status: number;
@@ -104,7 +99,7 @@ t.test('the tenant is realistic: Megan Bowen, 50+ users, groups with members, ma
   t.ok(drive.body.folder.childCount > 0);
 });
 
-t.test('every README curl line answers the status it documents', async (t) => {
+t.test('every documented curl line of the built-ins answers the status it documents', async (t) => {
   const { calls, skipped } = documentedCalls(builtIn);
   t.ok(calls.length >= 40, `${calls.length} documented calls`);
   t.same(
