@@ -31,7 +31,7 @@ const { values: opt } = parseArgs({
     duration: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '50' },
-    cases: { type: 'string', default: 'a,b,c,d' },
+    cases: { type: 'string', default: 'a,b,c,d,e' },
     scale: { type: 'string', default: '1,1000,10000' },
     'no-scale': { type: 'boolean', default: false },
     'scale-rounds': { type: 'string' },
@@ -77,6 +77,21 @@ const CASES = [
     status: 200,
     target: null,
   },
+  {
+    // no route scripts it: Graph's model resolves it and the generated tenant answers (ids found first)
+    id: 'e',
+    name: 'surface: deep generated path (GET /v1.0/me/todo/lists/{id}/tasks/{id})',
+    method: 'GET',
+    path: null,
+    resolve: async (url) => {
+      const first = async (p) => (await (await fetch(url + p)).json()).value?.[0]?.id;
+      const list = await first('/v1.0/me/todo/lists');
+      const task = list && (await first(`/v1.0/me/todo/lists/${list}/tasks`));
+      return task ? `/v1.0/me/todo/lists/${list}/tasks/${task}` : '/v1.0/me/todo/lists/none/tasks/none';
+    },
+    status: 200,
+    target: null,
+  },
 ].filter((c) => opt.cases.split(',').includes(c.id));
 
 const HOP_BY_HOP = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
@@ -85,6 +100,7 @@ const fmt = (x, d = 0) => (x == null ? '–' : x.toFixed(d));
 
 /** One answer of the mock for a case (for c: the first 429), as the baseline will replay it. */
 async function capture(url, c) {
+  if (c.resolve && !c.path) c.path = await c.resolve(url);
   for (let i = 0; i < 500; i++) {
     const res = await fetch(url + c.path, { method: c.method, headers: c.headers, body: c.body });
     const body = await res.text();
@@ -290,6 +306,7 @@ async function cases() {
       mock: summarize(m),
       ratio: median(ratios),
       ratios,
+      mockRps: m.map((r) => r.rps),
       cpuRatio: cpuRatios.length ? median(cpuRatios) : null,
       mockShare: wantedShare(m),
       errors: m.reduce((s, r) => s + r.errors + r.timeouts, 0),
@@ -517,6 +534,15 @@ function report({ caseResults, mockRss, scaleRows, startupRows, started }) {
       if (r.errors) extra.push(`${r.errors} client errors/timeouts`);
       lines.push(
         `- (${r.c.id}) ${extra.join('; ')}; per-round ratios ${r.ratios.map((x) => x.toFixed(3)).join(', ')}.`,
+      );
+    }
+    const scripted = caseResults.find((r) => r.c.id === 'a' && !r.skipped);
+    const surface = caseResults.find((r) => r.c.id === 'e' && !r.skipped);
+    if (scripted && surface) {
+      const per = surface.mockRps.map((x, i) => x / scripted.mockRps[i]);
+      lines.push(
+        `- (e) vs (a): the mock's req/s on the deep surface path ÷ its req/s on the scripted route, same round: ` +
+          `median ${fmt(median(per), 3)}× (${spread(per)}); target ≥ 0.70× ${median(per) >= 0.7 ? 'met' : '**missed**'}.`,
       );
     }
     if (mockRss) lines.push(`- mock RSS after the runs: ${fmt(mockRss, 1)} MiB.`);
