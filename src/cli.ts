@@ -3,6 +3,7 @@
 // subcommands. Exit codes: 0 clean stop, 1 runtime failure, 2 invalid scenario or usage, 3 port in use,
 // each with a one-line reason on stderr. stdout carries only the readiness line (and `validate`'s
 // report); pino's JSON logs go to stderr.
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { request as httpRequest } from 'node:http';
@@ -55,6 +56,11 @@ const OPTIONS = {
   },
   'state-prefix': { type: 'string', arg: 'P', help: 'key prefix in the state store (default m365-mock:)' },
   'state-timeout': { type: 'string', arg: 'D', help: 'longest wait for the state store (default 500ms)' },
+  workers: {
+    type: 'string',
+    arg: 'N',
+    help: 'N processes on one port (default 1); stateful routes need --state redis://… (docs/cli.md)',
+  },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const;
 
@@ -213,10 +219,26 @@ async function serve(flags: Flags): Promise<void> {
   const { formatIssue } = await import('./scenario/parse.js');
   const logger = pino({ level }, pino.destination({ dest: 2, sync: false }));
   const state = stateFlags(flags);
+  const workers = intFlag('workers', flags.workers, 1, 64) ?? 1;
+  const scenarios = flags.scenario?.length ? flags.scenario : [BUILTIN_SCENARIOS];
+  if (workers > 1 && cluster.isPrimary) {
+    // refused here, in one line, before any worker starts (an invalid scenario: the workers say so)
+    const { workersRefusal, runPrimary } = await import('./cluster.js');
+    const { loadScenarioPaths } = await import('./scenario/load.js');
+    const loaded = loadScenarioPaths(scenarios, seed);
+    const why = loaded.ok ? workersRefusal(workers, loaded.scenarios, state !== undefined) : undefined;
+    if (why) die(2, why);
+    runPrimary(workers, (r) => {
+      process.stdout.write(
+        `m365-mock listening on ${r.url} (scenarios: ${r.scenarios.join(', ')})\n`,
+      );
+    });
+    return;
+  }
   let server: MockServer;
   try {
     server = await startMockServer({
-      scenarios: flags.scenario?.length ? flags.scenario : [BUILTIN_SCENARIOS],
+      scenarios,
       port,
       host,
       seed,
@@ -244,9 +266,13 @@ async function serve(flags: Flags): Promise<void> {
     die(1, `cannot start: ${firstLine(e.message)}`);
   }
 
-  process.stdout.write(
-    `m365-mock listening on ${server.url} (scenarios: ${server.scenarios().join(', ')})\n`,
-  );
+  if (cluster.isWorker) {
+    process.send?.({ ready: { url: server.url, scenarios: server.scenarios() } });
+  } else {
+    process.stdout.write(
+      `m365-mock listening on ${server.url} (scenarios: ${server.scenarios().join(', ')})\n`,
+    );
+  }
   logger.info({ url: server.url, scenarios: server.scenarios() }, 'listening');
 
   let stopping = false;

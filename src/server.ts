@@ -20,6 +20,9 @@ import { reasonPhrases } from './graph/status-codes.js';
 import { jsonTooDeep, LIMITS } from './hardening/limits.js';
 import type { ErrorOverrideSpec } from './scenario/schema.js';
 import type { TlsMaterial } from './tls.js';
+import { type DecisionObserver, installWire, originOf, writeDecision } from './wire.js';
+
+export type { DecisionObserver } from './wire.js';
 
 export interface ServerOptions {
   engine?: MockEngine;
@@ -36,9 +39,6 @@ export interface ServerOptions {
 
 /** Where the server logs what is worth a line (pino, or nothing). */
 export type ServerLog = Pick<Logger, 'error' | 'info'> | undefined;
-
-/** Called once a mocked request has been answered: the journal, report and logs listen here. */
-export type DecisionObserver = (req: GraphRequest, d: Decision, durationMs: number) => void;
 
 export interface MockServerContext {
   app: FastifyInstance;
@@ -154,6 +154,18 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
   // methods `all` does not register (PROPFIND, SEARCH, …) reach the engine too: Graph's 405/404, not Fastify's
   app.setNotFoundHandler(mocked);
 
+  // bodiless mocked requests are answered before Fastify builds a request (wire.ts)
+  installWire(app.server, {
+    engine,
+    observers,
+    logError: (err, req) => log?.error({ err, method: req.method, url: req.url }, 'unexpected error'),
+    later: (res, d, req, t0) => {
+      answerLater(res, d, observers, req, t0).catch((err) =>
+        log?.error({ err, method: req.method, url: req.url }, 'unexpected error'),
+      );
+    },
+  });
+
   // an Expect other than 100-continue: Node would write a bare 417; the envelope instead
   app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
     const d = parserErrorDecision(417);
@@ -241,7 +253,6 @@ export function toGraphRequest(request: FastifyRequest): GraphRequest {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   const headers = request.headers;
-  const proto = (request.raw.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   return {
     method: request.method,
     url,
@@ -250,7 +261,7 @@ export function toGraphRequest(request: FastifyRequest): GraphRequest {
     headers,
     body: request.body,
     ip: request.ip,
-    origin: `${proto}://${validHost(headers.host, request.raw)}`,
+    origin: originOf(headers.host, request.raw.socket),
     session: sessionId(headers['x-mock-session']),
     bodyBytes: (request as unknown as Record<symbol, number | undefined>)[BODY_BYTES],
   };
@@ -268,26 +279,6 @@ function parseQuery(qs: string, q: number): Record<string, string | string[]> {
   return out;
 }
 
-/** Host values already checked (a client sends the same one on every request); bounded. */
-const plainHosts = new Set<string>();
-
-/** Host header if it is a plain host[:port], else the address the socket is bound to. */
-function validHost(host: string | undefined, raw: IncomingMessage): string {
-  if (host !== undefined && plainHosts.has(host)) return host;
-  if (
-    host &&
-    host.length <= 255 &&
-    /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/.test(host)
-  ) {
-    if (plainHosts.size >= 1000) plainHosts.clear();
-    plainHosts.add(host);
-    return host;
-  }
-  const a = raw.socket.localAddress ?? '127.0.0.1';
-  const addr = a.includes(':') ? `[${a}]` : a;
-  return `${addr}:${raw.socket.localPort}`;
-}
-
 export function sendDecision(
   reply: FastifyReply,
   d: Decision,
@@ -295,68 +286,32 @@ export function sendDecision(
   request: FastifyRequest,
   req?: GraphRequest,
 ): Promise<void> | undefined {
-  if (d.delayMs > 0 || d.transport) return sendLater(reply, d, observers, request, req);
-  if (observers.length) notify(observers, req ?? toGraphRequest(request), d, reply);
-  // written here and now: nothing to return (a returned thenable, Fastify would wrap; bench profile)
-  writeDecision(reply, d);
+  // the answer goes straight to Node's response (wire.ts): Fastify's reply.send would re-parse it
+  reply.hijack();
+  const t0 = performance.now() - reply.elapsedTime;
+  if (d.delayMs > 0 || d.transport)
+    return answerLater(reply.raw, d, observers, req ?? toGraphRequest(request), t0);
+  if (observers.length) notify(observers, req ?? toGraphRequest(request), d, t0);
+  writeDecision(reply.raw, d);
   return undefined;
 }
 
-async function sendLater(
-  reply: FastifyReply,
+/** A delayed answer or a transport fault; the journal sees it when it happens. */
+async function answerLater(
+  res: ServerResponse,
   d: Decision,
   observers: readonly DecisionObserver[],
-  request: FastifyRequest,
-  req?: GraphRequest,
+  req: GraphRequest,
+  t0: number,
 ): Promise<void> {
   if (d.delayMs > 0) await sleep(d.delayMs);
-  if (observers.length) notify(observers, req ?? toGraphRequest(request), d, reply);
-  if (d.transport) {
-    reply.hijack();
-    writeTransportFault(reply.raw, d);
-    return;
-  }
-  writeDecision(reply, d);
+  if (observers.length) notify(observers, req, d, t0);
+  if (d.transport) return writeTransportFault(res, d);
+  if (!res.destroyed) writeDecision(res, d);
 }
 
-/**
- * Writes the answer straight to Node's response: the bytes are complete here (status, headers,
- * body), and Fastify's reply.send re-parses the Content-Type and takes a slower path for Buffer
- * bodies, ~15 µs a request (bench A/B). Node still adds Date and Connection, drops the body of a
- * HEAD, 204 or 304, and validates every header.
- */
-function writeDecision(reply: FastifyReply, d: Decision): void {
-  const headers: Record<string, string> = {};
-  for (const k in d.headers) headers[k] = d.headers[k]!;
-  headers['request-id'] = d.requestId;
-  headers['client-request-id'] = d.clientRequestId;
-  if (d.extraHeaders) for (const k in d.extraHeaders) headers[k] = d.extraHeaders[k]!;
-  const body = d.body;
-  if (body !== undefined) {
-    headers['content-length'] = String(body.length);
-    if (headers['content-type'] === undefined) headers['content-type'] = 'application/octet-stream';
-  } else if (d.status !== 204 && d.status !== 304) {
-    headers['content-length'] = '0';
-  }
-  reply.hijack();
-  const res = reply.raw;
-  try {
-    res.writeHead(d.status, headers);
-  } catch {
-    // a header Node refuses (scenario values are checked at load, so this is a bug): a bare 500, never a crash
-    res.writeHead(500, { 'content-type': 'application/json', 'content-length': String(INTERNAL.length) });
-    res.end(INTERNAL);
-    return;
-  }
-  res.end(body);
-}
-
-const INTERNAL = Buffer.from(
-  '{"error":{"code":"InternalServerError","message":"The mock could not write this answer."}}',
-);
-
-function notify(observers: readonly DecisionObserver[], req: GraphRequest, d: Decision, reply: FastifyReply) {
-  const ms = reply.elapsedTime;
+function notify(observers: readonly DecisionObserver[], req: GraphRequest, d: Decision, t0: number) {
+  const ms = performance.now() - t0;
   for (const o of observers) o(req, d, ms);
 }
 

@@ -15,6 +15,7 @@ export const Health = Type.Object({
     roundTrips: Type.Integer(),
   }),
   scenarios: Type.String(),
+  pid: Type.Integer({ description: 'the process that answered (one of several with --workers N)' }),
 });
 export const Index = Type.Object({ name: Type.String(), docs: Type.String(), health: Type.String() });
 

@@ -88,6 +88,7 @@ export function healthOf(engine: MockEngine) {
     status,
     state: { store: engine.store.kind, status, roundTrips: engine.store.roundTrips() },
     scenarios: scenariosHash(engine),
+    pid: process.pid,
   };
 }
 
