@@ -1,10 +1,13 @@
-// The request journal: a preallocated ring buffer of what the mock answered. Recording is cheap on
-// the hot path — a slot is overwritten in place with references to data that already exists (the
-// headers object, the parsed body, the URL string); capping, claim decoding and copying happen only
-// when an entry is read through the admin API.
-import { claimsOf } from '../engine/auth.js';
+// The request journal: a preallocated ring of slots, overwritten in place, of what the mock answered.
+// Recording makes no objects and keeps none of the request's: numbers and shared strings (method,
+// route, scenario, fault) go into the slot, the request's own text (URL, request-id, Retry-After,
+// headers) into a byte ring (text-ring.ts), and the token's claims are the engine's cached object.
+// Only a body is kept by reference (capped first when large). Entries are rebuilt when read.
+import { parse as parseQueryString } from 'fast-querystring';
+import { claimsOf, type TokenClaims } from '../engine/auth.js';
 import { globToTest } from '../engine/glob.js';
 import type { Decision, GraphRequest } from '../engine/types.js';
+import { TextRing } from './text-ring.js';
 
 export const DEFAULT_JOURNAL_SIZE = 10_000;
 /** caps applied to what the journal shows (and, for large bodies, to what it keeps) */
@@ -53,36 +56,50 @@ export interface JournalFilter {
   unmatched?: boolean;
 }
 
-/** A ring slot, overwritten in place: raw references, materialized on read. */
+/** A ring slot, overwritten in place: no reference to anything made for one request (but a body). */
 interface Slot {
   id: number;
   time: number;
-  req: GraphRequest | null;
-  /** body kept only when it is small; a large one is stored already capped */
-  cappedBody: unknown;
+  method: string;
+  /** where the slot's text starts in the text ring: url, request-id, retry-after, then header pairs */
+  text: number;
+  /** header pairs written (an array value is one pair per item) */
+  headerPairs: number;
+  /** '' for the default session (the common case keeps no string) */
+  session: string;
+  ip: string;
+  /** the bearer token's claims (the engine's cached object), a marker string, or undefined */
+  claims: TokenClaims | string | undefined;
+  /** the body as sent when small; a large one is stored already capped */
+  body: unknown;
+  bodyCapped: boolean;
   status: number;
   routeId: string | null;
   scenario: string | null;
   fault: string | null;
   durationMs: number;
-  retryAfter: string | null;
-  requestId: string;
+  hasRetryAfter: boolean;
   unmatched: boolean;
   batchId: string | null;
-  /** cleared by a reset of its session */
+  /** never written, or cleared by a reset (of its session) */
   gone: boolean;
 }
 
-const KEEP_AS_IS = Symbol('keep');
+/** Bytes of text a slot may take: the capped URL, ids and headers of any request fit. */
+const MAX_ENTRY = 32 * 1024;
+/** Text ring bytes per slot: typical requests take 300 B–2 kB (a JWT is most of it). */
+const TEXT_PER_SLOT = 1536;
 
 export class Journal {
   private readonly slots: Slot[];
+  private readonly text: TextRing | undefined;
   private next = 0;
   private seq = 0;
 
   constructor(readonly size = DEFAULT_JOURNAL_SIZE) {
     this.slots = new Array(Math.max(0, size));
     for (let i = 0; i < this.slots.length; i++) this.slots[i] = emptySlot();
+    this.text = size > 0 ? new TextRing(Math.max(4 * MAX_ENTRY, size * TEXT_PER_SLOT), MAX_ENTRY) : undefined;
   }
 
   get enabled(): boolean {
@@ -104,17 +121,28 @@ export class Journal {
   private record(req: GraphRequest, d: Decision, durationMs: number, now: number, batchId: string | null) {
     const s = this.slots[this.next]!;
     this.next = (this.next + 1) % this.size;
+    const text = this.text!;
     s.id = ++this.seq;
     s.time = now - durationMs;
-    s.req = req;
-    s.cappedBody = bodyTooLarge(req) ? capBody(req.body) : KEEP_AS_IS;
+    s.method = req.method;
+    s.text = text.begin();
+    text.put(capString(req.url, CAPS.url));
+    text.put(d.requestId);
+    const retryAfter = d.extraHeaders?.['retry-after'] ?? d.headers['retry-after'];
+    s.hasRetryAfter = retryAfter !== undefined;
+    text.put(retryAfter ?? '');
+    s.headerPairs = writeHeaders(text, req.headers);
+    s.session = req.session;
+    s.ip = req.ip;
+    s.claims = req.headers.authorization === undefined ? undefined : claimsOf(req.headers.authorization);
+    const body = req.body;
+    s.bodyCapped = body !== undefined && bodyTooLarge(req);
+    s.body = s.bodyCapped ? capBody(body) : body;
     s.status = d.status;
     s.routeId = d.routeId;
     s.scenario = d.scenario;
     s.fault = d.fault ?? null;
     s.durationMs = durationMs;
-    s.retryAfter = d.extraHeaders?.['retry-after'] ?? d.headers['retry-after'] ?? null;
-    s.requestId = d.requestId;
     s.unmatched = d.unmatched === true;
     s.batchId = batchId ?? req.batchId ?? null;
     s.gone = false;
@@ -125,29 +153,32 @@ export class Journal {
    * `bodies: false` every body is null: the report reads 10,000 entries and needs none of them.
    */
   list(filter: JournalFilter = {}, opts: { bodies?: boolean } = {}): JournalEntry[] {
-    const test = compileFilter(filter);
+    const test = compileFilter(filter, this.text);
     const bodies = opts.bodies !== false;
     const out: JournalEntry[] = [];
-    for (const s of this.live()) if (test(s)) out.push(materialize(s, bodies));
+    for (const s of this.live()) {
+      const e = test(s) ? materialize(s, this.text!, bodies) : undefined;
+      if (e) out.push(e);
+    }
     const limit = filter.limit;
     return limit !== undefined && out.length > limit ? out.slice(out.length - limit) : out;
   }
 
   count(filter: JournalFilter = {}): number {
-    const test = compileFilter(filter);
+    const test = compileFilter(filter, this.text);
     let n = 0;
-    for (const s of this.live()) if (test(s)) n++;
+    for (const s of this.live()) if (test(s) && this.text!.readable(s.text)) n++;
     return n;
   }
 
   /** Forgets everything, or the entries of one session. */
   clear(opts: { session?: string } = {}): void {
     for (const s of this.slots) {
-      if (!s.req) continue;
-      if (opts.session === undefined || s.req.session === opts.session) {
+      if (s.gone) continue;
+      if (opts.session === undefined || s.session === opts.session) {
         s.gone = true;
-        s.req = null;
-        s.cappedBody = undefined;
+        s.body = undefined;
+        s.claims = undefined;
       }
     }
   }
@@ -157,7 +188,7 @@ export class Journal {
     const n = this.slots.length;
     for (let i = 0; i < n; i++) {
       const s = this.slots[(this.next + i) % n]!;
-      if (s.req && !s.gone) yield s;
+      if (!s.gone) yield s;
     }
   }
 }
@@ -166,19 +197,58 @@ function emptySlot(): Slot {
   return {
     id: 0,
     time: 0,
-    req: null,
-    cappedBody: undefined,
+    method: '',
+    text: 0,
+    headerPairs: 0,
+    session: '',
+    ip: '',
+    claims: undefined,
+    body: undefined,
+    bodyCapped: false,
     status: 0,
     routeId: null,
     scenario: null,
     fault: null,
     durationMs: 0,
-    retryAfter: null,
-    requestId: '',
+    hasRetryAfter: false,
     unmatched: false,
     batchId: null,
     gone: true,
   };
+}
+
+/**
+ * Header names and values into the text ring, capped as the journal shows them; the token is not
+ * written (its claims are kept instead), cookies are redacted. Answers the pairs written.
+ */
+function writeHeaders(text: TextRing, h: GraphRequest['headers']): number {
+  let pairs = 0;
+  let n = 0;
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined || k === 'authorization') continue;
+    if (++n > CAPS.headers) break;
+    if (k === 'cookie' || k === 'proxy-authorization') {
+      if (text.room() < 64) break;
+      text.put(k);
+      text.put('<redacted>');
+      pairs++;
+    } else if (typeof v === 'string') {
+      if (text.room() < 6 + 3 * (k.length + Math.min(v.length, CAPS.headerValue + 1))) break;
+      text.put(k);
+      text.put(capString(v, CAPS.headerValue));
+      pairs++;
+    } else {
+      for (const x of v.slice(0, 16)) {
+        const item = capString(String(x), CAPS.headerValue);
+        if (text.room() < 6 + 3 * (k.length + item.length)) break;
+        text.put(k);
+        text.put(item);
+        pairs++;
+      }
+    }
+  }
+  return pairs;
 }
 
 /** A body is copied (capped) at record time only when holding it would cost real memory. */
@@ -195,20 +265,23 @@ function bodyTooLarge(req: GraphRequest): boolean {
   return Number.isFinite(len) && len > CAPS.body;
 }
 
-function compileFilter(f: JournalFilter): (s: Slot) => boolean {
+function compileFilter(f: JournalFilter, text: TextRing | undefined): (s: Slot) => boolean {
   const method = f.method?.toUpperCase();
   const path = f.path !== undefined ? globToTest(f.path) : undefined;
   const since =
     f.since === undefined ? undefined : typeof f.since === 'number' ? f.since : Date.parse(f.since);
   return (s) => {
-    const req = s.req!;
-    if (method !== undefined && req.method !== method) return false;
+    if (method !== undefined && s.method !== method) return false;
     if (f.status !== undefined && s.status !== f.status) return false;
     if (f.routeId !== undefined && s.routeId !== f.routeId) return false;
-    if (f.session !== undefined && req.session !== f.session) return false;
+    if (f.session !== undefined && s.session !== f.session) return false;
     if (since !== undefined && s.time < since) return false;
     if (f.unmatched !== undefined && s.unmatched !== f.unmatched) return false;
-    if (path && !path(safeDecode(req.path)) && !path(req.path)) return false;
+    if (path) {
+      if (!text?.readable(s.text)) return false;
+      const p = pathOf(text.read(s.text, 1)[0]!);
+      if (!path(safeDecode(p)) && !path(p)) return false;
+    }
     return true;
   };
 }
@@ -223,36 +296,54 @@ function safeDecode(p: string): string {
 
 const NO_BODY = { value: null, truncated: false };
 
-function materialize(s: Slot, bodies: boolean): JournalEntry {
-  const req = s.req!;
-  const body = !bodies
-    ? NO_BODY
-    : s.cappedBody === KEEP_AS_IS
-      ? capBody(req.body)
-      : (s.cappedBody as ReturnType<typeof capBody>);
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** A slot back into an entry; undefined once its text has been overwritten (very large requests). */
+function materialize(s: Slot, text: TextRing, bodies: boolean): JournalEntry | undefined {
+  if (!text.readable(s.text)) return undefined;
+  const t = text.read(s.text, 3 + 2 * s.headerPairs);
+  const url = t[0]!;
+  const headers: Record<string, unknown> = {};
+  if (s.claims !== undefined) headers.authorization = s.claims;
+  for (let i = 3; i < t.length; i += 2) {
+    const k = t[i]!;
+    const prev = headers[k];
+    // an array header (one pair per item) comes back as an array
+    headers[k] = prev === undefined ? t[i + 1] : Array.isArray(prev) ? [...prev, t[i + 1]] : [prev, t[i + 1]];
+  }
+  const body = !bodies ? NO_BODY : s.bodyCapped ? (s.body as ReturnType<typeof capBody>) : capBody(s.body);
+  const q = url.indexOf('?');
   const entry: JournalEntry = {
     id: s.id,
     time: Math.round(s.time),
-    method: req.method,
-    url: cap(req.url, CAPS.url),
-    path: cap(req.path, CAPS.url),
-    query: capQuery(req.query),
-    headers: capHeaders(req.headers),
+    method: s.method,
+    url,
+    path: pathOf(url),
+    query: q === -1 ? {} : capQuery(parseQueryString(url.slice(q + 1))),
+    headers,
     body: body.value,
-    session: req.session,
+    session: s.session,
     scenario: s.scenario,
     routeId: s.routeId,
     status: s.status,
     fault: s.fault,
     durationMs: Math.round(s.durationMs * 100) / 100,
     batchId: s.batchId,
-    retryAfter: s.retryAfter,
-    requestId: s.requestId,
-    ip: req.ip,
+    retryAfter: s.hasRetryAfter ? t[2]! : null,
+    requestId: t[1]!,
+    ip: s.ip,
     unmatched: s.unmatched,
   };
   if (body.truncated) entry.bodyTruncated = true;
   return entry;
+}
+
+/** At most `max` characters and an ellipsis (a string under the cap is returned as it is). */
+function capString(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
 function cap(s: string, max: number): string {
@@ -268,25 +359,6 @@ function capQuery(q: GraphRequest['query']): Record<string, string | string[]> {
     out[cap(k, 256)] = Array.isArray(v)
       ? v.slice(0, 16).map((x) => cap(String(x), CAPS.headerValue))
       : cap(String(v), CAPS.headerValue);
-  }
-  return out;
-}
-
-function capHeaders(h: GraphRequest['headers']): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  let n = 0;
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    if (++n > CAPS.headers) break;
-    if (k === 'authorization') {
-      out[k] = claimsOf(v) ?? null;
-      continue;
-    }
-    if (k === 'cookie' || k === 'proxy-authorization') {
-      out[k] = '<redacted>';
-      continue;
-    }
-    out[k] = Array.isArray(v) ? v.map((x) => cap(x, CAPS.headerValue)) : cap(v, CAPS.headerValue);
   }
   return out;
 }
