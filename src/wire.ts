@@ -115,8 +115,8 @@ function finish(ctx: WireContext, res: ServerResponse, d: Decision, req: GraphRe
 
 const EMPTY_QUERY: GraphRequest['query'] = Object.freeze(Object.create(null));
 
-/** Host values already checked (a client sends the same one on every request); bounded. */
-const plainHosts = new Set<string>();
+/** Origins of Host values already checked (a client sends the same one on every request); bounded. */
+const origins = [new Map<string, string>(), new Map<string, string>()];
 const PLAIN_HOST = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/;
 
 /** scheme://host the client used: the Host header if it is a plain host[:port], else the bound address. */
@@ -124,12 +124,16 @@ export function originOf(
   host: string | undefined,
   socket: IncomingMessage['socket'] & { encrypted?: boolean },
 ): string {
+  const seen = origins[socket.encrypted ? 1 : 0]!;
   const proto = socket.encrypted ? 'https://' : 'http://';
-  if (host !== undefined && plainHosts.has(host)) return proto + host;
-  if (host && host.length <= 255 && PLAIN_HOST.test(host)) {
-    if (plainHosts.size >= 1000) plainHosts.clear();
-    plainHosts.add(host);
-    return proto + host;
+  if (host !== undefined) {
+    const known = seen.get(host);
+    if (known !== undefined) return known;
+    if (host.length <= 255 && PLAIN_HOST.test(host)) {
+      if (seen.size >= 1000) seen.clear();
+      seen.set(host, proto + host);
+      return proto + host;
+    }
   }
   const a = socket.localAddress ?? '127.0.0.1';
   return `${proto}${a.includes(':') ? `[${a}]` : a}:${socket.localPort}`;
@@ -173,8 +177,14 @@ export function writeDecision(res: ServerResponse, d: Decision): void {
     res.end(INTERNAL);
     return;
   }
-  res.end(body);
+  // A string body goes out in one write with the head (Node joins them); a Buffer body makes it a
+  // writev of two. The bytes are already UTF-8, so they go as latin1: each byte maps to itself.
+  if (body !== undefined && body.length <= ONE_WRITE) res.end(body.toString('latin1'), 'latin1');
+  else res.end(body);
 }
+
+/** bodies up to this size are copied into a string to go in one write with the head */
+const ONE_WRITE = 16 * 1024;
 
 const INTERNAL = Buffer.from(
   '{"error":{"code":"InternalServerError","message":"The mock could not write this answer."}}',

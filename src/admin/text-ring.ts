@@ -11,9 +11,11 @@ const MAX_STRING_BYTES = 0xffff;
 export class TextRing {
   // utf8Write: Buffer's own binding, without write()'s argument and encoding dispatch (~3× faster here)
   private readonly bytes: Buffer & { utf8Write(s: string, offset: number, length: number): number };
-  /** bytes written since the start, including the gaps left when an entry would not fit at the end */
-  private pos = 0;
-  private entryStart = 0;
+  /** times the cursor went back to the front, and where it is now: position = lap × size + at */
+  private lap = 0;
+  private at = 0;
+  /** where the current entry must end */
+  private limit = 0;
 
   /** `size` bytes, allocated once (pages become resident as the cursor first reaches them) */
   constructor(
@@ -23,32 +25,36 @@ export class TextRing {
     this.bytes = Buffer.allocUnsafeSlow(size) as TextRing['bytes'];
   }
 
-  /** Starts an entry of at most maxEntry bytes; answers its position (for `text` and `readable`). */
+  /** Starts an entry of at most maxEntry bytes; answers its position (for `read` and `readable`). */
   begin(): number {
-    const phys = this.pos % this.size;
-    if (phys + this.maxEntry > this.size) this.pos += this.size - phys; // start again at the front
-    this.entryStart = this.pos;
-    return this.pos;
+    if (this.at + this.maxEntry > this.size) {
+      this.lap++; // start again at the front: entries are contiguous
+      this.at = 0;
+    }
+    this.limit = this.at + this.maxEntry;
+    return this.lap * this.size + this.at;
   }
 
   /** Bytes the current entry may still take. */
   room(): number {
-    return this.maxEntry - (this.pos - this.entryStart);
+    return this.limit - this.at;
   }
 
-  /** Appends a string (UTF-8, length-prefixed), cut to what the entry has room for. */
+  /** Appends a string (UTF-8, two-byte length first), cut to what the entry has room for. */
   put(s: string): void {
-    const room = Math.min(MAX_STRING_BYTES, this.room() - 2);
+    const room = this.limit - this.at - 2;
     if (room < 0) return; // callers check room(); a full entry drops the rest
-    const at = (this.pos % this.size) + 2;
-    const n = s.length === 0 ? 0 : this.bytes.utf8Write(s, at, room);
-    this.bytes.writeUInt16LE(n, at - 2);
-    this.pos += n + 2;
+    const at = this.at + 2;
+    const n =
+      s.length === 0 ? 0 : this.bytes.utf8Write(s, at, room < MAX_STRING_BYTES ? room : MAX_STRING_BYTES);
+    this.bytes[at - 2] = n & 0xff;
+    this.bytes[at - 1] = n >>> 8;
+    this.at = at + n;
   }
 
   /** True while the entry that began at `start` has not been overwritten. */
   readable(start: number): boolean {
-    return this.pos - start <= this.size;
+    return this.lap * this.size + this.at - start <= this.size;
   }
 
   /** The strings of the entry that began at `start`, in the order they were put. */
@@ -56,7 +62,7 @@ export class TextRing {
     const out: string[] = [];
     let at = start % this.size;
     for (let i = 0; i < count; i++) {
-      const n = this.bytes.readUInt16LE(at);
+      const n = this.bytes[at]! | (this.bytes[at + 1]! << 8);
       out.push(this.bytes.toString('utf8', at + 2, at + 2 + n));
       at += n + 2;
     }
