@@ -619,7 +619,7 @@ function chainCard(c) {
     if (a.askedMs !== null)
       g.append(svg('rect', { x: x0, y, width: Math.max(1, x(prev.time + a.askedMs) - x0), height: 5, class: 'bar asked' }));
     g.append(
-      svg('rect', { x: x0, y: y + 6, width: Math.max(1, x(prev.time + a.waitedMs) - x0), height: 5, class: `bar ${a.early ? 'early' : 'waited'}` },
+      svg('rect', { x: x0, y: y + 6, width: Math.max(3, x(prev.time + a.waitedMs) - x0), height: 5, class: `bar ${a.early ? 'early' : 'waited'}` },
         svg('title', {}, `waited ${a.waitedMs} ms, told ${a.askedMs ?? '—'} ms${a.early ? ' (early)' : ''}`)),
     );
     g.append(svg('text', { x: W - left, y: y + 10, class: 'bar-label' }, `${a.waitedMs} / ${a.askedMs ?? '—'} ms`));
