@@ -1,7 +1,6 @@
 // m365-mock dashboard: plain JS, no build step, no network beyond this mock's own /__admin calls.
 // Request data (paths, headers, bodies) reaches the page only through textContent and text nodes:
 // nothing a client sent is ever parsed as HTML (see el() below).
-'use strict';
 
 const ADMIN = '/__admin';
 const TOKEN_KEY = 'm365-mock.adminToken';
@@ -184,7 +183,11 @@ async function connect() {
   let wait = 500;
   while (!ctrl.signal.aborted) {
     try {
-      const res = await fetch(`${ADMIN}/events`, { headers: headers(), cache: 'no-store', signal: ctrl.signal });
+      const res = await fetch(`${ADMIN}/events`, {
+        headers: headers(),
+        cache: 'no-store',
+        signal: ctrl.signal,
+      });
       if (res.status === 401) {
         askToken(true);
         return;
@@ -204,7 +207,7 @@ async function connect() {
         }
         wait = 500;
       }
-    } catch (err) {
+    } catch {
       if (ctrl.signal.aborted) return;
     }
     setConnected(false);
@@ -525,13 +528,34 @@ function renderRetries() {
   const routes = $('retries-routes');
   clear(routes);
   if (r.routes.length) {
-    const head = ['client', 'route', 'requests', '429', '503', 'Retry-After', 'retries', 'early', 'waited ms (min/avg/max)', 'chains', 'recovered', 'gave up'];
+    const head = [
+      'client',
+      'route',
+      'requests',
+      '429',
+      '503',
+      'Retry-After',
+      'retries',
+      'early',
+      'waited ms (min/avg/max)',
+      'chains',
+      'recovered',
+      'gave up',
+    ];
     routes.append(
       el('h2', {}, 'Per client and route'),
       el(
         'table',
         { class: 'grid' },
-        el('thead', {}, el('tr', {}, head.map((h) => el('th', {}, h)))),
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            head.map((h) => el('th', {}, h)),
+          ),
+        ),
         el(
           'tbody',
           {},
@@ -547,7 +571,11 @@ function renderRetries() {
               el('td', {}, s.retryAfter.join(', ') || '—'),
               el('td', {}, String(s.retries)),
               el('td', { class: s.earlyRetries ? 'bad' : '' }, String(s.earlyRetries)),
-              el('td', {}, s.waitedMs ? `${s.waitedMs.min} / ${Math.round(s.waitedMs.avg)} / ${s.waitedMs.max}` : '—'),
+              el(
+                'td',
+                {},
+                s.waitedMs ? `${s.waitedMs.min} / ${Math.round(s.waitedMs.avg)} / ${s.waitedMs.max}` : '—',
+              ),
               el('td', {}, String(s.chains)),
               el('td', {}, String(s.recovered)),
               el('td', { class: s.gaveUp ? 'bad' : '' }, String(s.gaveUp)),
@@ -562,7 +590,11 @@ function renderRetries() {
   clear(chains);
   const list = r.chains.slice(-MAX_CHAINS).reverse();
   chains.append(
-    el('h2', {}, `Throttled chains (${r.chains.length}${r.chains.length > MAX_CHAINS ? `, newest ${MAX_CHAINS} drawn` : ''})`),
+    el(
+      'h2',
+      {},
+      `Throttled chains (${r.chains.length}${r.chains.length > MAX_CHAINS ? `, newest ${MAX_CHAINS} drawn` : ''})`,
+    ),
     el(
       'p',
       { class: 'legend muted' },
@@ -577,7 +609,12 @@ function renderRetries() {
 }
 
 function stat(label, value, cls) {
-  return el('div', { class: `stat ${cls || ''}` }, el('span', { class: 'value' }, String(value)), el('span', { class: 'label' }, label));
+  return el(
+    'div',
+    { class: `stat ${cls || ''}` },
+    el('span', { class: 'value' }, String(value)),
+    el('span', { class: 'label' }, label),
+  );
 }
 
 /** One throttled chain: the attempts on a time line, then per retry what it waited against what it was told. */
@@ -591,7 +628,11 @@ function chainCard(c) {
       el('strong', {}, `${c.method} `),
       el('span', { class: 'chain-url' }, decodePath(c.url)),
       el('span', { class: `pill outcome ${c.outcome}` }, c.outcome),
-      el('span', { class: 'muted' }, ` ${c.client} · ${c.routeId || '—'} · ${c.throttled} throttled, ${c.retries} retries, ${c.earlyRetries} early`),
+      el(
+        'span',
+        { class: 'muted' },
+        ` ${c.client} · ${c.routeId || '—'} · ${c.throttled} throttled, ${c.retries} retries, ${c.earlyRetries} early`,
+      ),
     ),
   );
   const W = 760;
@@ -609,22 +650,49 @@ function chainCard(c) {
   g.append(svg('line', { x1: left, y1: 14, x2: W - labels - left, y2: 14, class: 'axis' }));
   c.attempts.forEach((a, i) => {
     g.append(
-      svg('circle', { cx: x(a.time), cy: 14, r: 5, class: `dot ${statusClass(a.status)}${a.early ? ' early' : ''}` },
-        svg('title', {}, `#${i + 1} ${a.status} at +${a.time - first} ms${a.retryAfter ? `, Retry-After ${a.retryAfter}` : ''}`)),
+      svg(
+        'circle',
+        { cx: x(a.time), cy: 14, r: 5, class: `dot ${statusClass(a.status)}${a.early ? ' early' : ''}` },
+        svg(
+          'title',
+          {},
+          `#${i + 1} ${a.status} at +${a.time - first} ms${a.retryAfter ? `, Retry-After ${a.retryAfter}` : ''}`,
+        ),
+      ),
     );
     if (a.waitedMs === null) return;
     const prev = c.attempts[i - 1];
     const y = 24 + (i - 1) * rowH;
     const x0 = x(prev.time);
     if (a.askedMs !== null)
-      g.append(svg('rect', { x: x0, y, width: Math.max(1, x(prev.time + a.askedMs) - x0), height: 5, class: 'bar asked' }));
+      g.append(
+        svg('rect', {
+          x: x0,
+          y,
+          width: Math.max(1, x(prev.time + a.askedMs) - x0),
+          height: 5,
+          class: 'bar asked',
+        }),
+      );
     g.append(
-      svg('rect', { x: x0, y: y + 6, width: Math.max(3, x(prev.time + a.waitedMs) - x0), height: 5, class: `bar ${a.early ? 'early' : 'waited'}` },
-        svg('title', {}, `waited ${a.waitedMs} ms, told ${a.askedMs ?? '—'} ms${a.early ? ' (early)' : ''}`)),
+      svg(
+        'rect',
+        {
+          x: x0,
+          y: y + 6,
+          width: Math.max(3, x(prev.time + a.waitedMs) - x0),
+          height: 5,
+          class: `bar ${a.early ? 'early' : 'waited'}`,
+        },
+        svg('title', {}, `waited ${a.waitedMs} ms, told ${a.askedMs ?? '—'} ms${a.early ? ' (early)' : ''}`),
+      ),
     );
-    g.append(svg('text', { x: W - left, y: y + 10, class: 'bar-label' }, `${a.waitedMs} / ${a.askedMs ?? '—'} ms`));
+    g.append(
+      svg('text', { x: W - left, y: y + 10, class: 'bar-label' }, `${a.waitedMs} / ${a.askedMs ?? '—'} ms`),
+    );
   });
-  if (c.outcome === 'gave-up') g.append(svg('text', { x: Math.min(W - 14, x(lastA.time + tail)), y: 19, class: 'gaveup-mark' }, '×'));
+  if (c.outcome === 'gave-up')
+    g.append(svg('text', { x: Math.min(W - 14, x(lastA.time + tail)), y: 19, class: 'gaveup-mark' }, '×'));
   card.append(g);
   return card;
 }
@@ -679,12 +747,26 @@ function renderThrottles() {
     const W = 740;
     const H = 60;
     const hist = (state.history.get(keyOf(t)) || []).filter(([at]) => at >= now - HISTORY_MS);
-    const points = hist.concat([[now, used]]).map(([at, u]) => `${((at - (now - HISTORY_MS)) / HISTORY_MS) * W},${H - (Math.min(u, t.limit) / t.limit) * H}`);
+    const points = hist
+      .concat([[now, used]])
+      .map(
+        ([at, u]) =>
+          `${((at - (now - HISTORY_MS)) / HISTORY_MS) * W},${H - (Math.min(u, t.limit) / t.limit) * H}`,
+      );
     box.append(
       el(
         'div',
         { class: `throttle-key${retryIn > 0 ? ' throttled' : ''}`, dataset: { key: keyOf(t) } },
-        el('div', { class: 'tk-head' }, el('strong', {}, t.throttle), el('span', { class: 'muted' }, ` ${t.algorithm} · ${t.scenario} · session ${t.session || '(default)'} · ${t.key}`)),
+        el(
+          'div',
+          { class: 'tk-head' },
+          el('strong', {}, t.throttle),
+          el(
+            'span',
+            { class: 'muted' },
+            ` ${t.algorithm} · ${t.scenario} · session ${t.session || '(default)'} · ${t.key}`,
+          ),
+        ),
         el(
           'div',
           { class: 'meter' },
@@ -695,14 +777,25 @@ function renderThrottles() {
           })(),
           el('span', { class: 'meter-label' }, `${used.toFixed(1)} / ${t.limit} used`),
         ),
-        svg('svg', { class: 'history', width: W, height: H, viewBox: `0 0 ${W} ${H}` },
+        svg(
+          'svg',
+          { class: 'history', width: W, height: H, viewBox: `0 0 ${W} ${H}` },
           svg('polyline', { points: points.join(' '), class: 'history-line' }),
-          svg('text', { x: 2, y: 10, class: 'bar-label start' }, 'last 60 s')),
+          svg('text', { x: 2, y: 10, class: 'bar-label start' }, 'last 60 s'),
+        ),
         el(
           'div',
           { class: 'tk-foot' },
-          el('span', { class: `countdown${retryIn > 0 ? ' active' : ''}` }, retryIn > 0 ? `Retry-After: ${retryIn.toFixed(1)} s left` : 'not throttled'),
-          el('span', { class: 'muted' }, resetIn > 0 ? ` · full quota in ${resetIn.toFixed(1)} s` : ' · full quota'),
+          el(
+            'span',
+            { class: `countdown${retryIn > 0 ? ' active' : ''}` },
+            retryIn > 0 ? `Retry-After: ${retryIn.toFixed(1)} s left` : 'not throttled',
+          ),
+          el(
+            'span',
+            { class: 'muted' },
+            resetIn > 0 ? ` · full quota in ${resetIn.toFixed(1)} s` : ' · full quota',
+          ),
         ),
       ),
     );
@@ -771,8 +864,21 @@ function renderScenarios() {
         'ul',
         { class: 'outages' },
         state.outages.map((o) =>
-          el('li', { class: 'outage' }, `${o.id}: ${o.path} → ${o.status ?? 503} `,
-            el('button', { type: 'button', class: 'mutating', disabled: ro, onclick: () => act(send('DELETE', `/outages/${encodeURIComponent(o.id)}`)) }, 'end')),
+          el(
+            'li',
+            { class: 'outage' },
+            `${o.id}: ${o.path} → ${o.status ?? 503} `,
+            el(
+              'button',
+              {
+                type: 'button',
+                class: 'mutating',
+                disabled: ro,
+                onclick: () => act(send('DELETE', `/outages/${encodeURIComponent(o.id)}`)),
+              },
+              'end',
+            ),
+          ),
         ),
       ),
     );
@@ -784,13 +890,30 @@ function renderScenarios() {
       el(
         'div',
         { class: 'scenario', dataset: { scenario: s.name } },
-        el('h2', {}, s.name, el('span', { class: 'muted' }, ` · seed ${s.seed} · auth ${s.auth}${s.file ? ` · ${s.file}` : ''}`)),
+        el(
+          'h2',
+          {},
+          s.name,
+          el('span', { class: 'muted' }, ` · seed ${s.seed} · auth ${s.auth}${s.file ? ` · ${s.file}` : ''}`),
+        ),
         s.description ? el('p', { class: 'muted' }, s.description) : null,
         el(
           'table',
           { class: 'grid' },
-          el('thead', {}, el('tr', {}, ['method', 'path', 'id', 'throttle', 'fault probability', 'outage'].map((h) => el('th', {}, h)))),
-          el('tbody', {}, s.routes.map((r) => routeRow(r, ro))),
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              ['method', 'path', 'id', 'throttle', 'fault probability', 'outage'].map((h) => el('th', {}, h)),
+            ),
+          ),
+          el(
+            'tbody',
+            {},
+            s.routes.map((r) => routeRow(r, ro)),
+          ),
         ),
       ),
     );
@@ -803,21 +926,50 @@ function routeRow(r, ro) {
   const outage = state.outages.find((o) => o.path === glob);
   const faults = Array.isArray(r.faults) ? r.faults : [];
   const prob = el('input', {
-    type: 'number', min: 0, max: 1, step: 0.05, class: 'prob mutating', disabled: ro,
-    value: faults.length ? faults[0].probability : 0, title: 'probability of the first fault (0–1)',
+    type: 'number',
+    min: 0,
+    max: 1,
+    step: 0.05,
+    class: 'prob mutating',
+    disabled: ro,
+    value: faults.length ? faults[0].probability : 0,
+    title: 'probability of the first fault (0–1)',
   });
-  const apply = el('button', {
-    type: 'button', class: 'apply-prob mutating', disabled: ro,
-    onclick: () => {
-      const p = Number(prob.value);
-      const next = faults.length ? [Object.assign({}, faults[0], { probability: p }), ...faults.slice(1)] : [{ probability: p, status: 503, retryAfter: 1 }];
-      act(send('PATCH', `/routes/${encodeURIComponent(r.key)}`, { faults: p === 0 && !faults.length ? [] : next }).then(() => api('/scenarios').then(setScenarios)));
+  const apply = el(
+    'button',
+    {
+      type: 'button',
+      class: 'apply-prob mutating',
+      disabled: ro,
+      onclick: () => {
+        const p = Number(prob.value);
+        const next = faults.length
+          ? [Object.assign({}, faults[0], { probability: p }), ...faults.slice(1)]
+          : [{ probability: p, status: 503, retryAfter: 1 }];
+        act(
+          send('PATCH', `/routes/${encodeURIComponent(r.key)}`, {
+            faults: p === 0 && !faults.length ? [] : next,
+          }).then(() => api('/scenarios').then(setScenarios)),
+        );
+      },
     },
-  }, 'apply');
-  const toggle = el('button', {
-    type: 'button', class: `outage-toggle mutating${outage ? ' on' : ''}`, disabled: ro,
-    onclick: () => act(outage ? send('DELETE', `/outages/${encodeURIComponent(outage.id)}`) : send('POST', '/outages', { path: glob })),
-  }, outage ? 'end outage' : 'start outage');
+    'apply',
+  );
+  const toggle = el(
+    'button',
+    {
+      type: 'button',
+      class: `outage-toggle mutating${outage ? ' on' : ''}`,
+      disabled: ro,
+      onclick: () =>
+        act(
+          outage
+            ? send('DELETE', `/outages/${encodeURIComponent(outage.id)}`)
+            : send('POST', '/outages', { path: glob }),
+        ),
+    },
+    outage ? 'end outage' : 'start outage',
+  );
   const throttle = typeof r.throttle === 'string' ? r.throttle : r.throttle ? 'inline' : '—';
   return el(
     'tr',
@@ -826,7 +978,13 @@ function routeRow(r, ro) {
     el('td', { class: 'mono' }, r.path),
     el('td', { class: 'mono' }, r.id),
     el('td', {}, throttle),
-    el('td', {}, prob, apply, faults.length > 1 ? el('span', { class: 'muted' }, ` +${faults.length - 1}`) : null),
+    el(
+      'td',
+      {},
+      prob,
+      apply,
+      faults.length > 1 ? el('span', { class: 'muted' }, ` +${faults.length - 1}`) : null,
+    ),
     el('td', {}, toggle),
   );
 }
@@ -846,7 +1004,15 @@ function renderUnmatched() {
     el(
       'table',
       { class: 'grid' },
-      el('thead', {}, el('tr', {}, ['method', 'path', 'session', 'count', 'last status', 'nearest routes'].map((h) => el('th', {}, h)))),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ['method', 'path', 'session', 'count', 'last status', 'nearest routes'].map((h) => el('th', {}, h)),
+        ),
+      ),
       el(
         'tbody',
         {},
@@ -863,7 +1029,22 @@ function renderUnmatched() {
               'td',
               {},
               u.nearest.length
-                ? el('ul', { class: 'nearest' }, u.nearest.map((n) => el('li', {}, `${n.method} ${n.path}`, el('span', { class: 'muted' }, ` (${n.scenario}/${n.routeId}, distance ${n.distance})`))))
+                ? el(
+                    'ul',
+                    { class: 'nearest' },
+                    u.nearest.map((n) =>
+                      el(
+                        'li',
+                        {},
+                        `${n.method} ${n.path}`,
+                        el(
+                          'span',
+                          { class: 'muted' },
+                          ` (${n.scenario}/${n.routeId}, distance ${n.distance})`,
+                        ),
+                      ),
+                    ),
+                  )
                 : el('span', { class: 'muted' }, 'no route is close'),
             ),
           ),
@@ -877,7 +1058,8 @@ function renderUnmatched() {
 
 function show(view) {
   state.view = view;
-  for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('active', b.dataset.view === view);
+  for (const b of document.querySelectorAll('#tabs button'))
+    b.classList.toggle('active', b.dataset.view === view);
   for (const s of document.querySelectorAll('.view')) s.hidden = s.id !== `view-${view}`;
   if (view === 'traffic') renderTraffic(true);
   if (view === 'retries' || view === 'unmatched') refreshReport();
@@ -886,7 +1068,12 @@ function show(view) {
   if (location.hash !== `#${view}`) history.replaceState(null, '', `#${view}`);
 }
 
-for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => show(b.dataset.view));
+for (const b of document.querySelectorAll('#tabs button'))
+  b.addEventListener('click', () => show(b.dataset.view));
 
-show(['traffic', 'retries', 'throttles', 'scenarios', 'unmatched'].includes(location.hash.slice(1)) ? location.hash.slice(1) : 'traffic');
+show(
+  ['traffic', 'retries', 'throttles', 'scenarios', 'unmatched'].includes(location.hash.slice(1))
+    ? location.hash.slice(1)
+    : 'traffic',
+);
 start();
