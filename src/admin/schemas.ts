@@ -264,7 +264,7 @@ export const RoutePatch = Type.Object(
 
 // the dashboard (docs/dashboard.md): its static files and its event stream
 export const UiFileParam = Type.Object({
-  file: Type.Union([Type.Literal('app.js'), Type.Literal('app.css')]),
+  file: Type.String({ maxLength: 64, description: 'app.js or app.css (anything else: 404)' }),
 });
 export const UiPage = Type.String({ description: 'the dashboard page (HTML), its script or its stylesheet' });
 export const EventStream = Type.String({

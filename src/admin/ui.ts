@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ADMIN_SCHEMAS as S } from '../schemas.js';
 import type { AdminRouteConfig } from './auth.js';
+import { sendAdminError } from './errors.js';
 
 const TYPES = {
   'index.html': 'text/html; charset=utf-8',
@@ -58,9 +59,14 @@ export function uiRoutes(app: FastifyInstance): void {
         summary: "The dashboard's script and stylesheet",
         params: S.UiFileParam,
         produces: ['text/javascript', 'text/css'],
-        response: { 200: S.UiPage },
+        response: { 200: S.UiPage, 404: S.GraphError },
       },
     },
-    (req, reply) => send(reply, (req.params as { file: UiFile }).file),
+    (req, reply) => {
+      const { file } = req.params as { file: string };
+      if (file !== 'app.js' && file !== 'app.css')
+        return sendAdminError(reply, req, 'M365MOCK_NOT_FOUND', `the dashboard has no file '${file}'`);
+      return send(reply, file);
+    },
   );
 }
