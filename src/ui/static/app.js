@@ -747,11 +747,14 @@ function renderThrottles() {
     const W = 740;
     const H = 60;
     const hist = (state.history.get(keyOf(t)) || []).filter(([at]) => at >= now - HISTORY_MS);
+    // the span the page has seen, 10 to 60 s: a key first used a moment ago is not a dot at the edge
+    const spanMs = Math.max(10_000, Math.min(HISTORY_MS, now - (hist[0]?.[0] ?? now)));
+    const pad = 3;
     const points = hist
       .concat([[now, used]])
       .map(
         ([at, u]) =>
-          `${((at - (now - HISTORY_MS)) / HISTORY_MS) * W},${H - (Math.min(u, t.limit) / t.limit) * H}`,
+          `${((at - (now - spanMs)) / spanMs) * W},${H - pad - (Math.min(u, t.limit) / t.limit) * (H - 2 * pad)}`,
       );
     box.append(
       el(
@@ -781,7 +784,7 @@ function renderThrottles() {
           'svg',
           { class: 'history', width: W, height: H, viewBox: `0 0 ${W} ${H}` },
           svg('polyline', { points: points.join(' '), class: 'history-line' }),
-          svg('text', { x: 2, y: 10, class: 'bar-label start' }, 'last 60 s'),
+          svg('text', { x: 2, y: 10, class: 'bar-label start' }, `used, last ${Math.round(spanMs / 1000)} s`),
         ),
         el(
           'div',
