@@ -25,10 +25,13 @@ const dashboard: ScenarioFile = {
     burst: { algorithm: 'fixed-window', limit: 3, window: '2s', scope: ['app'] },
     // one call per 2 s: the hammering client below gets early retries, then gives up
     reports: { algorithm: 'fixed-window', limit: 1, window: '2s', scope: ['app'] },
+    // a bucket of 10 refilling 1 a second: the Throttles view shows it drain
+    lists: { algorithm: 'token-bucket', limit: 10, window: '10s', scope: ['app'] },
   },
   routes: [
     { id: 'items', path: '/v1.0/sites/root/lists/events/items', throttle: 'burst', response: ok },
     { id: 'reports', path: '/v1.0/reports/getEmailActivityUserDetail', throttle: 'reports', response: ok },
+    { id: 'lists', path: '/v1.0/sites/root/lists', throttle: 'lists', response: ok },
     { id: 'me', path: '/v1.0/me', response: ok },
     { id: 'send-mail', method: 'POST', path: '/v1.0/me/sendMail', response: { status: 202 } },
   ],
@@ -83,11 +86,15 @@ t.test(
     // ---- a client that ignores Retry-After: early retries marked, then it gives up ----
     const hammer = { headers: { authorization: `Bearer ${jwt({ tid: 'contoso', appid: 'app-naive' })}` } };
     for (let i = 0; i < 3; i++) await fetch(`${mock.url}/v1.0/reports/getEmailActivityUserDetail`, hammer);
+  for (let i = 0; i < 8; i++) await fetch(`${mock.url}/v1.0/sites/root/lists`, hammer);
     await page.click('#tabs [data-view=throttles]');
     const throttled = page.locator('.throttle-key.throttled');
     await throttled.first().waitFor(WITHIN_1S);
     t.match(await throttled.first().locator('.countdown').textContent(), /Retry-After: \d+\.\d s left/);
-    t.equal(await page.locator('.throttle-key').count(), 2, 'one card per limiter key');
+    await page.locator('.throttle-key', { hasText: 'token-bucket' }).waitFor(WITHIN_1S);
+  t.equal(await page.locator('.throttle-key').count(), 3, 'one card per limiter key');
+  // let the bucket drain a little on screen before the picture
+  await page.waitForTimeout(1500);
     await screenshot(page, 'throttles');
     await page.click('#tabs [data-view=retries]');
     await page.locator('.chain .bar.early').first().waitFor(WITHIN_1S);
