@@ -86,15 +86,15 @@ t.test(
     // ---- a client that ignores Retry-After: early retries marked, then it gives up ----
     const hammer = { headers: { authorization: `Bearer ${jwt({ tid: 'contoso', appid: 'app-naive' })}` } };
     for (let i = 0; i < 3; i++) await fetch(`${mock.url}/v1.0/reports/getEmailActivityUserDetail`, hammer);
-  for (let i = 0; i < 8; i++) await fetch(`${mock.url}/v1.0/sites/root/lists`, hammer);
+    for (let i = 0; i < 8; i++) await fetch(`${mock.url}/v1.0/sites/root/lists`, hammer);
     await page.click('#tabs [data-view=throttles]');
     const throttled = page.locator('.throttle-key.throttled');
     await throttled.first().waitFor(WITHIN_1S);
     t.match(await throttled.first().locator('.countdown').textContent(), /Retry-After: \d+\.\d s left/);
     await page.locator('.throttle-key', { hasText: 'token-bucket' }).waitFor(WITHIN_1S);
-  t.equal(await page.locator('.throttle-key').count(), 3, 'one card per limiter key');
-  // let the bucket drain a little on screen before the picture
-  await page.waitForTimeout(1500);
+    t.equal(await page.locator('.throttle-key').count(), 3, 'one card per limiter key');
+    // let the bucket drain a little on screen before the picture
+    await page.waitForTimeout(1500);
     await screenshot(page, 'throttles');
     await page.click('#tabs [data-view=retries]');
     await page.locator('.chain .bar.early').first().waitFor(WITHIN_1S);
