@@ -167,6 +167,7 @@ t.test('--admin-token guards the stream; the page and its files stay open', asyn
 
   for (const [path, type] of [
     ['/__admin/ui', 'text/html; charset=utf-8'],
+    ['/__admin/ui/', 'text/html; charset=utf-8'],
     ['/__admin/ui/app.js', 'text/javascript; charset=utf-8'],
     ['/__admin/ui/app.css', 'text/css; charset=utf-8'],
   ] as const) {

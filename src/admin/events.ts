@@ -55,9 +55,8 @@ export class EventHub {
     if (this.streams.size === 0) this.start();
     this.streams.add(res);
     req.raw.socket.setTimeout(0);
-    const forget = () => this.drop(res);
-    res.on('close', forget);
-    req.raw.on('close', forget);
+    // the response closes when the page goes away (or the socket breaks)
+    res.on('close', () => this.drop(res));
     const { journal, engine, readonly } = this.opts;
     write(res, 'hello', {
       lastId: journal?.lastId ?? 0,

@@ -64,6 +64,7 @@ export function uiRoutes(app: FastifyInstance): void {
     },
     (req, reply) => {
       const { file } = req.params as { file: string };
+      if (file === '') return send(reply, 'index.html'); // /__admin/ui/: the page's links are absolute
       if (file !== 'app.js' && file !== 'app.css')
         return sendAdminError(reply, req, 'M365MOCK_NOT_FOUND', `the dashboard has no file '${file}'`);
       return send(reply, file);
