@@ -168,7 +168,10 @@ export class Journal {
     for (let i = 1; i <= n && out.length < limit; i++) {
       const s = this.slots[(this.next - i + n) % n]!;
       if (s.id <= id) break;
-      if (s.req && !s.gone) out.push(materialize(s, true));
+      if (s.gone) continue;
+      // undefined: its text was overwritten in the text ring (a run of large requests)
+      const e = materialize(s, this.text!, true);
+      if (e) out.push(e);
     }
     return out.reverse();
   }
