@@ -112,6 +112,7 @@ start "$c1"
 if url=$(wait_healthy "$c1"); then
   ok "GET /__admin/health → 200 through the port mapping ($url)"
   check 'built-in route GET /v1.0/me → 200' test "$(get "$url/v1.0/me")" = 200
+  check 'the dashboard GET /__admin/ui/app.js → 200 (built into the image)' test "$(get "$url/__admin/ui/app.js")" = 200
   check 'readiness line in the container log' \
     grep -q '^m365-mock listening on http://127.0.0.1:4365 (scenarios: ' <<<"$($engine logs "$c1" 2>/dev/null)"
   check 'healthcheck inside the container exits 0' $engine exec "$c1" node dist/cli.js healthcheck

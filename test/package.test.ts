@@ -48,6 +48,9 @@ t.test('npm pack → npm install --omit=dev → the bin serves', { timeout: 240_
     'dist/cli.js',
     'dist/index.js',
     'dist/index.d.ts',
+    'dist/ui/static/index.html',
+    'dist/ui/static/app.js',
+    'dist/ui/static/app.css',
     'schema/scenario.schema.json',
   ])
     t.ok(shipped.includes(need), `the package ships ${need}`);
@@ -84,6 +87,9 @@ t.test('npm pack → npm install --omit=dev → the bin serves', { timeout: 240_
   const me = await getJson(`${cli.url}/v1.0/me`);
   t.equal(me.status, 200, 'a built-in route answers');
   t.match(me.body, { id: String, displayName: String });
+  const ui = await fetch(`${cli.url}/__admin/ui/app.js`);
+  t.equal(ui.status, 200, 'the installed package serves the dashboard');
+  await ui.text();
   cli.proc.kill('SIGTERM');
   t.equal((await cli.exited).code, 0);
 

@@ -95,6 +95,8 @@ export class Journal {
   private readonly text: TextRing | undefined;
   private next = 0;
   private seq = 0;
+  /** the dashboard's event stream (admin/events.ts); undefined while no one listens, so recording pays nothing */
+  private listeners: Array<(id: number) => void> | undefined;
 
   constructor(readonly size = DEFAULT_JOURNAL_SIZE) {
     this.slots = new Array(Math.max(0, size));
@@ -146,6 +148,37 @@ export class Journal {
     s.unmatched = d.unmatched === true;
     s.batchId = batchId ?? req.batchId ?? null;
     s.gone = false;
+    if (this.listeners !== undefined) for (const fn of this.listeners) fn(s.id);
+  }
+
+  /** Calls fn with each new entry's id (read it with after()); answers the function that stops it. */
+  onEntry(fn: (id: number) => void): () => void {
+    this.listeners = [...(this.listeners ?? []), fn];
+    return () => {
+      const rest = this.listeners?.filter((x) => x !== fn) ?? [];
+      this.listeners = rest.length ? rest : undefined;
+    };
+  }
+
+  /** Entries recorded after the one with this id, oldest first, at most `limit` of the newest. */
+  after(id: number, limit = this.size): JournalEntry[] {
+    // newest backwards until an older id: ids only grow around the ring, so the rest are older still
+    const out: JournalEntry[] = [];
+    const n = this.slots.length;
+    for (let i = 1; i <= n && out.length < limit; i++) {
+      const s = this.slots[(this.next - i + n) % n]!;
+      if (s.id <= id) break;
+      if (s.gone) continue;
+      // undefined: its text was overwritten in the text ring (a run of large requests)
+      const e = materialize(s, this.text!, true);
+      if (e) out.push(e);
+    }
+    return out.reverse();
+  }
+
+  /** the id of the newest entry recorded (0 before the first) */
+  get lastId(): number {
+    return this.seq;
   }
 
   /**

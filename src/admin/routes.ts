@@ -24,11 +24,13 @@ import { explainPath } from '../surface/explain.js';
 import type { TlsMaterial } from '../tls.js';
 import { type AdminGuardOptions, type AdminRouteConfig, adminGuard } from './auth.js';
 import { type AdminErrorCode, sendAdminError } from './errors.js';
+import { EventHub } from './events.js';
 import type { Journal, JournalFilter } from './journal.js';
 import { patchRoute, type RoutePatchBody, routeView } from './patch.js';
 import { reportToJunit } from './report.js';
 import type * as T from './schemas.js';
 import { healthOf, reportOf, resetState, throttleState, unmatchedEntries } from './state.js';
+import { uiRoutes } from './ui.js';
 
 export interface AdminOptions extends AdminGuardOptions {
   engine: MockEngine;
@@ -343,6 +345,23 @@ const ROUTES: AdminRoute[] = [
   },
 ];
 
+/** The event a successful mutating admin call is told to the dashboard as. */
+function announce(hub: EventHub, { engine, app }: AdminContext, req: FastifyRequest): void {
+  const url = (req.routeOptions.url ?? '').slice(app.prefix.length);
+  const { session } = req.query as { session?: string };
+  if (url.startsWith('/outages')) {
+    hub.emit('outages', { outages: engine.activeOutages.map(outageView) });
+  } else if (url === '/reset' || url === '/requests') {
+    const scope = session === undefined ? 'all' : 'session';
+    hub.emit('reset', { reset: scope, session: session ?? null, journalOnly: url === '/requests' });
+    hub.throttlesChanged();
+  } else if (url.startsWith('/scenarios') || url.startsWith('/routes')) {
+    const reason = url.startsWith('/routes') ? 'patch' : req.method === 'DELETE' ? 'unload' : 'load';
+    hub.emit('scenarios', { reason });
+    hub.throttlesChanged();
+  }
+}
+
 function toFilter(q: T.JournalQueryT): JournalFilter {
   return {
     method: q.method,
@@ -401,6 +420,14 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     return sendAdminError(reply, req, code, message);
   });
   app.addHook('onRequest', adminGuard(opts));
+  // the dashboard's feed: what an admin call changed goes to the open event streams
+  const hub = new EventHub({ engine: opts.engine, journal: opts.journal, readonly: opts.readonly });
+  app.addHook('onResponse', async (req, reply) => {
+    if (hub.open > 0 && reply.statusCode < 400 && (req.routeOptions.config as AdminRouteConfig).mutates)
+      announce(hub, ctx, req);
+  });
+  // before the server stops accepting: close() waits for open connections, and a stream never ends
+  app.addHook('preClose', async () => hub.close());
   // a POST without a body (reset, delta/expire) is fine even when it says it is JSON
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
@@ -473,6 +500,21 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       },
     );
   });
+
+  app.get(
+    '/events',
+    {
+      schema: {
+        tags: ['dashboard'],
+        summary:
+          'Server-Sent Events for the dashboard: journal entries, throttles, scenarios, outages, resets',
+        produces: ['text/event-stream'],
+        response: { 200: S.EventStream },
+      },
+    },
+    hub.handle,
+  );
+  uiRoutes(app);
 
   app.get('/docs/json', { schema: { tags: ['docs'], summary: 'This OpenAPI document' } }, async () =>
     app.swagger(),

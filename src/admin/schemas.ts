@@ -261,3 +261,13 @@ export const RoutePatch = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
+
+// the dashboard (docs/dashboard.md): its static files and its event stream
+export const UiFileParam = Type.Object({
+  file: Type.String({ maxLength: 64, description: 'app.js or app.css (anything else: 404)' }),
+});
+export const UiPage = Type.String({ description: 'the dashboard page (HTML), its script or its stylesheet' });
+export const EventStream = Type.String({
+  description:
+    'text/event-stream: hello, journal, throttles, scenarios, outages, reset events (JSON data), a comment every 15 s',
+});
