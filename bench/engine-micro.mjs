@@ -12,8 +12,16 @@ engine.load(loaded.scenarios);
 const journal = new Journal();
 const headers = { host: '127.0.0.1:4365', 'user-agent': 'autocannon', accept: '*/*' };
 const request = () => ({
-  method: 'GET', url: path, path, query: {}, headers: { ...headers }, body: undefined,
-  ip: '127.0.0.1', origin: 'http://127.0.0.1:4365', session: '', bodyBytes: undefined,
+  method: 'GET',
+  url: path,
+  path,
+  query: {},
+  headers: { ...headers },
+  body: undefined,
+  ip: '127.0.0.1',
+  origin: 'http://127.0.0.1:4365',
+  session: '',
+  bodyBytes: undefined,
 });
 for (const withJournal of [false, true, false, true]) {
   const N = Number(n);
