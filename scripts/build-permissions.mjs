@@ -33,10 +33,16 @@ for (const [name, p] of Object.entries(permissions)) {
       if (!templates.has(key)) templates.set(key, template.split('?')[0]);
       const least = /(?:^|;)least=([^;]*)/.exec(flags)?.[1]?.split(',') ?? [];
       let byMethod = paths.get(key);
-      if (!byMethod) paths.set(key, (byMethod = new Map()));
+      if (!byMethod) {
+        byMethod = new Map();
+        paths.set(key, byMethod);
+      }
       for (const method of set.methods) {
         let slot = byMethod.get(method);
-        if (!slot) byMethod.set(method, (slot = { d: new Map(), a: new Map() }));
+        if (!slot) {
+          slot = { d: new Map(), a: new Map() };
+          byMethod.set(method, slot);
+        }
         // a `least=` mark on a set of several methods holds for one of them, not necessarily this one
         const mark = set.methods.length === 1 ? STRONG : WEAK;
         if (delegated) add(slot.d, i, least.includes('DelegatedWork') ? mark : 0, p.schemes.DelegatedWork);
@@ -75,6 +81,8 @@ for (const [key, byMethod] of [...paths.entries()].sort((x, y) => (x[0] < y[0] ?
 mkdirSync(OUT, { recursive: true });
 const text = JSON.stringify(out);
 writeFileSync(new URL('permissions.json', OUT), text);
+// the names alone, for checking scenarios at load without reading the whole map
+writeFileSync(new URL('permission-names.json', OUT), JSON.stringify(names));
 console.log(
   `permission map: ${names.length} permissions, ${entries} path entries → ${paths.size} templates (${Math.round(text.length / 1024)} KB)`,
 );

@@ -18,6 +18,7 @@ import type { Decision, GraphRequest } from './engine/types.js';
 import { errorDecision } from './graph/respond.js';
 import { reasonPhrases } from './graph/status-codes.js';
 import { jsonTooDeep, LIMITS } from './hardening/limits.js';
+import { identityRoutes } from './identity/token-endpoint.js';
 import type { ErrorOverrideSpec } from './scenario/schema.js';
 import type { TlsMaterial } from './tls.js';
 import { type DecisionObserver, installWire, originOf, writeDecision } from './wire.js';
@@ -138,6 +139,8 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
 
   app.register(adminRoutes, { prefix: '/__admin', engine, tls: opts.tls, log, ...opts.admin });
   if (opts.admin?.journal?.enabled) observers.push(opts.admin.journal.observe);
+  // Entra's token endpoint, OpenID configuration and keys (identity/): their own routes, never the engine's
+  app.register(identityRoutes, { identity: engine.identity, origin: (r) => toGraphRequest(r).origin });
 
   const mocked = (request: FastifyRequest, reply: FastifyReply) => {
     if ((request.raw.url?.length ?? 0) > LIMITS.maxUrlLength) {

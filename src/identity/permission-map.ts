@@ -33,19 +33,20 @@ const TRAILING = /^(?:\$count|\$value|\$ref|microsoft\.graph\.[a-z0-9_.]+)$/;
 export class PermissionMap {
   private readonly root: Node = { lit: new Map() };
   private readonly names: readonly string[];
-  private readonly known: ReadonlySet<string>;
   private readonly cache = new Map<string, Grant | null>();
 
   constructor(private readonly raw: RawMap) {
     this.names = raw.names;
-    this.known = new Set(raw.names.map((n) => n.toLowerCase()));
     for (const key of Object.keys(raw.paths)) {
       let node = this.root;
       for (const seg of key.split('/').slice(1)) {
         if (seg === PARAM) node = node.param ??= { lit: new Map() };
         else {
           let next = node.lit.get(seg);
-          if (!next) node.lit.set(seg, (next = { lit: new Map() }));
+          if (!next) {
+            next = { lit: new Map() };
+            node.lit.set(seg, next);
+          }
           node = next;
         }
       }
@@ -55,21 +56,6 @@ export class PermissionMap {
 
   get size(): number {
     return this.names.length;
-  }
-
-  /** true when the map lists a permission of this name (case-insensitive, as Entra treats them) */
-  has(name: string): boolean {
-    return this.known.has(name.toLowerCase());
-  }
-
-  /** The permission's name as the map spells it, or undefined. */
-  canonical(name: string): string | undefined {
-    const l = name.toLowerCase();
-    return this.names.find((n) => n.toLowerCase() === l);
-  }
-
-  get permissionNames(): readonly string[] {
-    return this.names;
   }
 
   /**
@@ -105,7 +91,13 @@ export class PermissionMap {
 }
 
 /** Depth-first over segs[i..end): a literal segment before a placeholder, backtracking on a miss. */
-function match(node: Node, segs: string[], i: number, end: number, ok: (key: string) => boolean): string | undefined {
+function match(
+  node: Node,
+  segs: string[],
+  i: number,
+  end: number,
+  ok: (key: string) => boolean,
+): string | undefined {
   if (i === end) return node.key !== undefined && ok(node.key) ? node.key : undefined;
   const lit = node.lit.get(segs[i]!);
   if (lit) {
@@ -117,14 +109,24 @@ function match(node: Node, segs: string[], i: number, end: number, ok: (key: str
 }
 
 let loaded: PermissionMap | undefined;
+let names: Map<string, string> | undefined;
 
 /** The map the build wrote, read once on first use. */
 export function permissionMap(): PermissionMap {
-  loaded ??= new PermissionMap(JSON.parse(readFileSync(builtFile(), 'utf8')) as RawMap);
+  loaded ??= new PermissionMap(JSON.parse(readFileSync(builtFile('permissions.json'), 'utf8')) as RawMap);
   return loaded;
 }
 
-function builtFile(): URL {
-  const here = new URL('./permissions.json', import.meta.url);
-  return existsSync(here) ? here : new URL('../../dist/identity/permissions.json', import.meta.url);
+/** Lower-cased permission name → the map's spelling (a small file: scenarios are checked at load with it). */
+export function permissionNames(): ReadonlyMap<string, string> {
+  if (!names) {
+    const list = JSON.parse(readFileSync(builtFile('permission-names.json'), 'utf8')) as string[];
+    names = new Map(list.map((n) => [n.toLowerCase(), n]));
+  }
+  return names;
+}
+
+function builtFile(name: string): URL {
+  const here = new URL(`./${name}`, import.meta.url);
+  return existsSync(here) ? here : new URL(`../../dist/identity/${name}`, import.meta.url);
 }
