@@ -36,6 +36,11 @@ export class SigningKey {
     return this.pair;
   }
 
+  /** Whether the key pair exists yet (it is made on the first token issued or checked). */
+  get made(): boolean {
+    return this.pair !== undefined;
+  }
+
   get kid(): string {
     return this.keys.kid;
   }

@@ -117,6 +117,11 @@ export function permissionMap(): PermissionMap {
   return loaded;
 }
 
+/** Whether the map has been read (a mock that checks no permissions never reads it). */
+export function permissionMapLoaded(): boolean {
+  return loaded !== undefined;
+}
+
 /** Lower-cased permission name → the map's spelling (a small file: scenarios are checked at load with it). */
 export function permissionNames(): ReadonlyMap<string, string> {
   if (!names) {
