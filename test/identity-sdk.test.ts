@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import type { ScenarioFile } from '../src/index.js';
 import { startMock } from './helpers/mock.js';
 
 export const TENANT = 'b2c0f6e1-3d4a-4f5b-9c6d-7e8f9a0b1c2d';
 export const READER = { clientId: '5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9', secret: 'reader-secret-1' };
 export const USER = { username: 'AdeleV@fabrikam.onmicrosoft.com', password: 'p@ss-w0rd' };
 
-export const SCENARIO = {
+export const SCENARIO: ScenarioFile = {
   name: 'entra',
   auth: 'required',
   permissions: 'enforce',

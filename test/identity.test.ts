@@ -7,9 +7,9 @@
 import { createPublicKey, createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { permissionMapLoaded } from '../src/identity/permission-map.js';
-import { ScenarioLoadError } from '../src/index.js';
+import { type ScenarioFile, ScenarioLoadError } from '../src/index.js';
 import { runCli } from './helpers/cli.js';
 import { jwt } from './helpers/jwt.js';
 import { getJson, startMock } from './helpers/mock.js';
@@ -20,7 +20,8 @@ const SECRET = 'reader-secret-1';
 const USER = { username: 'AdeleV@fabrikam.onmicrosoft.com', password: 'p@ss-w0rd' };
 const GRAPH = 'https://graph.microsoft.com/.default';
 
-function scenario(over: Record<string, unknown> = {}) {
+/** the scenario as plain data (tests change parts of it), typed for startMockServer */
+function scenario(over: Record<string, unknown> = {}): ScenarioFile & { identity: Record<string, unknown> } {
   return {
     name: 'entra',
     auth: 'required',
@@ -44,7 +45,7 @@ function scenario(over: Record<string, unknown> = {}) {
       { id: 'custom', path: '/:version/me/customThing', response: { body: {} } },
     ],
     ...over,
-  };
+  } as unknown as ScenarioFile & { identity: Record<string, unknown> };
 }
 
 async function token(url: string, form: Record<string, string>, init: RequestInit = {}, tenant = TENANT) {
@@ -65,7 +66,7 @@ const appToken = (url: string, extra: Record<string, string> = {}) =>
   });
 
 function entraError(
-  t: Tap.Test,
+  t: Test,
   res: { status: number; body: any },
   status: number,
   error: string,
@@ -484,6 +485,12 @@ t.test('permissions: enforce under auth: optional reads unsigned test tokens; no
     'Mail.Read does not read users',
   );
   t.equal((await call('/v1.0/me', { azp: 'a3', scp: 'User.Read' })).status, 200);
+  const appMe = await call('/v1.0/me', { appid: 'a1', roles: ['User.Read.All'] });
+  t.same(
+    [appMe.status, appMe.body.error.code, appMe.body.error.message],
+    [400, 'BadRequest', '/me request is only valid with delegated authentication flow.'],
+    "an app-only token on /me: Graph's 400",
+  );
   const post = await call(
     '/v1.0/groups',
     { appid: 'a1', roles: ['User.Read.All'] },

@@ -100,6 +100,19 @@ function checkPermissions(
     covered,
   );
   if (covered || mode === 'report') return undefined;
+  // Graph's own answer for /me without a signed-in user
+  if (kind === 'application' && grant?.application.length === 0 && /^\/me(?:\/|$)/i.test(path)) {
+    return errorDecision(
+      400,
+      req,
+      extend(ctx, {
+        error: {
+          code: 'BadRequest',
+          message: '/me request is only valid with delegated authentication flow.',
+        },
+      }),
+    );
+  }
   const outlook = ctx.workload === 'outlook';
   return errorDecision(
     403,
