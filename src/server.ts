@@ -139,8 +139,6 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
 
   app.register(adminRoutes, { prefix: '/__admin', engine, tls: opts.tls, log, ...opts.admin });
   if (opts.admin?.journal?.enabled) observers.push(opts.admin.journal.observe);
-  // Entra's token endpoint, OpenID configuration and keys (identity/): their own routes, never the engine's
-  app.register(identityRoutes, { identity: engine.identity, origin: (r) => toGraphRequest(r).origin });
 
   const mocked = (request: FastifyRequest, reply: FastifyReply) => {
     if ((request.raw.url?.length ?? 0) > LIMITS.maxUrlLength) {
@@ -154,6 +152,17 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
     return sendDecision(reply, d, observers, request, req);
   };
   app.all('*', mocked);
+  // Entra's token endpoint, OpenID configuration and keys (identity/): their own routes, unless a
+  // scenario scripts the same path (a route that names it, not a wildcard)
+  app.register(identityRoutes, {
+    identity: engine.identity,
+    origin: (r) => toGraphRequest(r).origin,
+    scripted: (r) => {
+      const route = engine.routeFor(r.method, (r.raw.url ?? '/').split('?')[0]!);
+      return route !== undefined && !route.path.includes('*');
+    },
+    delegate: mocked,
+  });
   // methods `all` does not register (PROPFIND, SEARCH, …) reach the engine too: Graph's 405/404, not Fastify's
   app.setNotFoundHandler(mocked);
 

@@ -634,3 +634,41 @@ t.test('CLI: --permissions takes enforce, report or off', async (t) => {
   t.equal(r.code, 2);
   t.match(r.stderr, /--permissions must be enforce, report or off; got 'always'/);
 });
+
+t.test('a scenario route scripting a token endpoint path keeps it; a wildcard route does not', async (t) => {
+  const mock = await startMock(t, {
+    scenarios: [
+      scenario(),
+      {
+        name: 'scripted-entra',
+        routes: [
+          {
+            id: 'token',
+            method: 'POST',
+            path: '/common/oauth2/v2.0/token',
+            response: { status: 400, body: { error: 'invalid_grant', error_codes: [50076] } },
+          },
+          { id: 'everything', method: '*', path: '/*', response: { status: 503 } },
+        ],
+      },
+    ],
+  });
+  // JSON: a scripted route reads JSON bodies only (a form body would get Graph's 415, as any route)
+  const scripted = await getJson(`${mock.url}/common/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"grant_type":"client_credentials"}',
+  });
+  t.same(
+    [scripted.status, scripted.body],
+    [400, { error: 'invalid_grant', error_codes: [50076] }],
+    'the scripted answer',
+  );
+  t.equal(
+    mock.requests({ path: '/common/oauth2/v2.0/token' }).length,
+    1,
+    'and it is journaled like any route',
+  );
+  const real = await appToken(mock.url);
+  t.equal(real.status, 200, "a wildcard route leaves the tenant's token endpoint to the mock's Entra");
+});

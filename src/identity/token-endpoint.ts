@@ -11,13 +11,24 @@ export interface IdentityRouteOptions {
   identity: Identity;
   /** scheme://host:port of a request (server.ts validates the Host header) */
   origin: (request: FastifyRequest) => string;
+  /**
+   * A scenario that scripts one of these endpoints itself (a route naming the path, not a wildcard)
+   * keeps it: such requests are handed to the Graph pipeline instead.
+   */
+  scripted: (request: FastifyRequest) => boolean;
+  delegate: (request: FastifyRequest, reply: FastifyReply) => unknown;
 }
 
 /** A token request is a handful of parameters; anything larger is not one. */
 export const TOKEN_BODY_LIMIT = 64 * 1024;
 
 export async function identityRoutes(app: FastifyInstance, opts: IdentityRouteOptions): Promise<void> {
-  const { identity, origin } = opts;
+  const { identity, origin, scripted, delegate } = opts;
+  // every route here gives way to a scenario route scripted for the same method and path
+  app.addHook('preHandler', (request, reply, done) => {
+    if (!scripted(request)) return done();
+    delegate(request, reply);
+  });
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: TOKEN_BODY_LIMIT },
