@@ -4,12 +4,16 @@
 // unsigned test tokens under auth: optional), the permissions report (admin API, retry report,
 // JUnit), reset; scenario checks; and that a mock without identity or permissions never reads the
 // map or makes a key.
+
 import { createPublicKey, createSign, createVerify, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import t, { type Test } from 'tap';
 import { permissionMapLoaded } from '../src/identity/permission-map.js';
-import { type ScenarioFile, ScenarioLoadError } from '../src/index.js';
+import { type ScenarioFile, ScenarioLoadError, startMockServer } from '../src/index.js';
 import { runCli } from './helpers/cli.js';
 import { jwt } from './helpers/jwt.js';
 import { getJson, startMock } from './helpers/mock.js';
@@ -671,4 +675,43 @@ t.test('a scenario route scripting a token endpoint path keeps it; a wildcard ro
   );
   const real = await appToken(mock.url);
   t.equal(real.status, 200, "a wildcard route leaves the tenant's token endpoint to the mock's Entra");
+});
+
+t.test('$batch items are checked one by one; --report FILE carries the permissions section', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'm365-mock-identity-report-'));
+  const reportFile = join(dir, 'report.json');
+  const mock = await startMockServer({ port: 0, scenarios: [scenario({ auth: 'optional' })], reportFile });
+  let closed = false;
+  t.teardown(() => (closed ? undefined : mock.close()));
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  const res = await getJson(`${mock.url}/v1.0/$batch`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${jwt({ exp, appid: 'batcher', roles: ['User.Read.All'] })}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({
+      requests: [
+        { id: '1', method: 'GET', url: '/users' },
+        {
+          id: '2',
+          method: 'POST',
+          url: '/groups',
+          headers: { 'content-type': 'application/json' },
+          body: { displayName: 'Ops' },
+        },
+      ],
+    }),
+  });
+  t.equal(res.status, 200);
+  const byId = new Map(res.body.responses.map((r: { id: string; status: number; body: any }) => [r.id, r]));
+  t.equal((byId.get('1') as { status: number }).status, 200, 'the covered item');
+  const denied = byId.get('2') as { status: number; body: { error: { code: string } } };
+  t.equal(denied.status, 403, 'the uncovered item');
+  t.equal(denied.body.error.code, 'Authorization_RequestDenied');
+  await mock.close();
+  closed = true;
+  const written = JSON.parse(readFileSync(reportFile, 'utf8'));
+  const batcher = written.permissions.clients.find((c: { appid: string }) => c.appid === 'batcher');
+  t.same(batcher.uncovered, [{ method: 'POST', path: '/groups', count: 1, needs: ['Group.Create'] }]);
 });
