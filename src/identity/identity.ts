@@ -67,6 +67,7 @@ export class Identity {
       }
       for (const u of id.users) users.set(u.username, { ...u, tokenLifetime: id.tokenLifetime });
     }
+    if (scenarios.some((s) => s.identity)) this.key.prepare();
     this.tenantList = [...tenants.values()];
     this.apps = apps;
     this.users = users;

@@ -1,7 +1,15 @@
-// The mock's signing key: an RSA key pair made on first use (not at start: a mock that never issues a
-// token never pays the ~50 ms), RS256 JWTs signed with it, verified against it, and its public half as
-// a JWKS. The private key never leaves this module: no answer, log line or error shows it.
-import { createHash, createSign, createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
+// The mock's signing key: an RSA key pair made in the background once a scenario declares `identity:`
+// (or on first use; a mock without identity never makes one), RS256 JWTs signed with it and verified
+// against it, and its public half as a JWKS. The private key never leaves this module: no answer, log
+// line or error shows it.
+import {
+  createHash,
+  createSign,
+  createVerify,
+  generateKeyPair,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
 import type { TokenClaims } from '../engine/auth.js';
 
 export type VerifyResult =
@@ -22,16 +30,25 @@ export class SigningKey {
   private pair?: KeyPair;
   private readonly verified = new Map<string, VerifyResult>();
 
+  private preparing = false;
+
+  /**
+   * Starts making the key on libuv's thread pool (a scenario with `identity:` was loaded): RSA
+   * generation takes 100-400 ms, which would otherwise hold the event loop on the first token.
+   */
+  prepare(): void {
+    if (this.pair || this.preparing) return;
+    this.preparing = true;
+    generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) => {
+      // a token asked for before this finished made its own key synchronously: keep that one
+      if (!err && !this.pair) this.pair = pairOf(privateKey, publicKey);
+    });
+  }
+
   private get keys(): KeyPair {
     if (!this.pair) {
       const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      const jwk = publicKey.export({ format: 'jwk' }) as Record<string, string>;
-      // the key id is the public key's thumbprint (RFC 7638 member order), like Entra's kid/x5t
-      const kid = createHash('sha256')
-        .update(JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n }))
-        .digest('base64url')
-        .slice(0, 27);
-      this.pair = { privateKey, publicKey, kid, jwk };
+      this.pair = pairOf(privateKey, publicKey);
     }
     return this.pair;
   }
@@ -92,6 +109,16 @@ export class SigningKey {
       ],
     };
   }
+}
+
+function pairOf(privateKey: KeyObject, publicKey: KeyObject): KeyPair {
+  const jwk = publicKey.export({ format: 'jwk' }) as Record<string, string>;
+  // the key id is the public key's thumbprint (RFC 7638 member order), like Entra's kid/x5t
+  const kid = createHash('sha256')
+    .update(JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n }))
+    .digest('base64url')
+    .slice(0, 27);
+  return { privateKey, publicKey, kid, jwk };
 }
 
 function b64(o: unknown): string {
