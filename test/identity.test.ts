@@ -422,6 +422,9 @@ t.test("auth: required with identity: only the mock's own signed, unexpired toke
     'Access token validation failure.',
   );
   await refused('garbage', 'not-a-token', 'CompactToken parsing failed with error code: 80049217');
+  // signed by the mock's own key (in-process: the token endpoint only issues Graph tokens) for another API
+  const otherApi = mock.context.engine.identity.key.sign({ ...claims, aud: 'api://some-other-api' });
+  await refused('another audience', otherApi, 'Access token validation failure. Invalid audience.');
   await refused(
     'expired (any signature)',
     jwt({ ...claims, exp: 1_500_000_000 }),
