@@ -237,9 +237,7 @@ async function serve(flags: Flags): Promise<void> {
     const why = loaded.ok ? workersRefusal(workers, loaded.scenarios, state !== undefined) : undefined;
     if (why) die(2, why);
     runPrimary(workers, (r) => {
-      process.stdout.write(
-        `m365-mock listening on ${r.url} (scenarios: ${r.scenarios.join(', ')})\n`,
-      );
+      process.stdout.write(`m365-mock listening on ${r.url} (scenarios: ${r.scenarios.join(', ')})\n`);
     });
     return;
   }
