@@ -16,7 +16,7 @@ import { permissionMapLoaded } from '../src/identity/permission-map.js';
 import { type ScenarioFile, ScenarioLoadError, startMockServer } from '../src/index.js';
 import { runCli } from './helpers/cli.js';
 import { jwt } from './helpers/jwt.js';
-import { getJson, startMock } from './helpers/mock.js';
+import { getJson, startMock, tempScenarioDir } from './helpers/mock.js';
 
 const TENANT = 'b2c0f6e1-3d4a-4f5b-9c6d-7e8f9a0b1c2d';
 const APP = '5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9';
@@ -718,3 +718,20 @@ t.test('$batch items are checked one by one; --report FILE carries the permissio
   const batcher = written.permissions.clients.find((c: { appid: string }) => c.appid === 'batcher');
   t.same(batcher.uncovered, [{ method: 'POST', path: '/groups', count: 1, needs: ['Group.Create'] }]);
 });
+
+t.test(
+  'CLI: --workers 2 refuses a scenario with identity: (each worker would sign with its own key)',
+  async (t) => {
+    const dir = tempScenarioDir({
+      'entra.json': JSON.stringify({
+        name: 'entra-only',
+        identity: { apps: [{ clientId: APP, secret: SECRET }] },
+        routes: [{ id: 'me', path: '/:version/me', response: { body: {} } }],
+      }),
+    });
+    const r = await runCli(['--workers', '2', '--port', '0', '--scenario', dir]);
+    t.equal(r.code, 2);
+    t.match(r.stderr, /entra-only\/identity \(identity\)/);
+    t.match(r.stderr, /run one worker/);
+  },
+);
