@@ -735,3 +735,88 @@ t.test(
     t.match(r.stderr, /run one worker/);
   },
 );
+
+t.test('hostile token requests: a 4xx each, never a 500, and the server keeps serving', async (t) => {
+  const mock = await startMock(t, { scenarios: [scenario()] });
+  const u = mock.url;
+  const form = 'application/x-www-form-urlencoded';
+  const cases: Array<[string, string, RequestInit]> = [
+    [
+      'text/plain body',
+      `${u}/${TENANT}/oauth2/v2.0/token`,
+      { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'grant_type=client_credentials' },
+    ],
+    [
+      'multipart body',
+      `${u}/${TENANT}/oauth2/v2.0/token`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=x' },
+        body: '--x\r\n\r\n--x--',
+      },
+    ],
+    ['no body', `${u}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': form } }],
+    [
+      'bad percent-encoding',
+      `${u}/${TENANT}/oauth2/v2.0/token`,
+      { method: 'POST', headers: { 'content-type': form }, body: 'grant_type=%ZZ&client_id=%' },
+    ],
+    [
+      'a 2,000-character tenant',
+      `${u}/${'t'.repeat(2000)}/oauth2/v2.0/token`,
+      { method: 'POST', headers: { 'content-type': form }, body: 'grant_type=client_credentials' },
+    ],
+    [
+      'garbage Basic header',
+      `${u}/${TENANT}/oauth2/v2.0/token`,
+      {
+        method: 'POST',
+        headers: { 'content-type': form, authorization: 'Basic %%%' },
+        body: 'grant_type=client_credentials&scope=x',
+      },
+    ],
+    [
+      'Basic without colon',
+      `${u}/${TENANT}/oauth2/v2.0/token`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': form,
+          authorization: `Basic ${Buffer.from('nocolon').toString('base64')}`,
+        },
+        body: 'grant_type=client_credentials',
+      },
+    ],
+    [
+      'repeated parameters',
+      `${u}/${TENANT}/oauth2/v2.0/token`,
+      {
+        method: 'POST',
+        headers: { 'content-type': form },
+        body: `grant_type=password&grant_type=client_credentials&client_id=${APP}&client_id=x&client_secret=${SECRET}&scope=${encodeURIComponent(GRAPH)}`,
+      },
+    ],
+    [
+      '__proto__ parameters',
+      `${u}/${TENANT}/oauth2/v2.0/token`,
+      {
+        method: 'POST',
+        headers: { 'content-type': form },
+        body: '__proto__=x&constructor=y&grant_type=refresh_token&client_id=__proto__',
+      },
+    ],
+    ['unknown tenant OpenID configuration', `${u}/%E2%80%AE/v2.0/.well-known/openid-configuration`, {}],
+    [
+      'discovery with a hostile endpoint',
+      `${u}/common/discovery/instance?authorization_endpoint=javascript:alert(1)`,
+      {},
+    ],
+    ['GET on the token endpoint', `${u}/${TENANT}/oauth2/v2.0/token`, {}],
+  ];
+  for (const [label, url, init] of cases) {
+    const res = await fetch(url, init);
+    await res.arrayBuffer();
+    t.ok(res.status >= 200 && res.status < 500, `${label}: ${res.status}`);
+  }
+  t.equal((await appToken(u)).status, 200, 'still issuing tokens');
+});
