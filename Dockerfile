@@ -11,8 +11,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY scripts/write-validator.mjs scripts/build-surface.mjs scripts/copy-ui.mjs ./scripts/
-# Graph's model (Microsoft's v1.0 CSDL): the build compiles it into dist/surface/
+COPY scripts/write-validator.mjs scripts/build-surface.mjs scripts/build-permissions.mjs scripts/copy-ui.mjs ./scripts/
+# Graph's model (Microsoft's v1.0 CSDL) and permission map: the build compiles them into dist/surface/, dist/identity/
 COPY reference ./reference
 # the build parses the built-in scenarios once (dist/scenario/scenario-cache.json: faster start-up)
 COPY scenarios ./scenarios

@@ -49,6 +49,11 @@ const OPTIONS = {
     arg: 'MODE',
     help: "unmatched paths: auto (answer from Graph's model), errors-only, off (default: scenarios' surface:, else auto)",
   },
+  permissions: {
+    type: 'string',
+    arg: 'MODE',
+    help: "check tokens' scp/roles against Graph's permission map: enforce (403), report, off (default: scenarios' permissions:, else off)",
+  },
   state: {
     type: 'string',
     arg: 'URL',
@@ -203,6 +208,9 @@ async function serve(flags: Flags): Promise<void> {
   const surface = flags.surface as 'auto' | 'errors-only' | 'off' | undefined;
   if (surface !== undefined && !['auto', 'errors-only', 'off'].includes(surface))
     throw new UsageError(`--surface must be auto, errors-only or off; got '${surface}'`);
+  const permissions = flags.permissions as 'enforce' | 'report' | 'off' | undefined;
+  if (permissions !== undefined && !['enforce', 'report', 'off'].includes(permissions))
+    throw new UsageError(`--permissions must be enforce, report or off; got '${permissions}'`);
   const level = flags['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(level))
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got '${level}'`);
@@ -248,6 +256,7 @@ async function serve(flags: Flags): Promise<void> {
       adminToken: flags['admin-token'] || undefined,
       adminReadonly: flags['admin-readonly'] === true,
       surface,
+      permissions,
       state,
     });
   } catch (err) {

@@ -13,6 +13,8 @@ export function statefulRoutes(
 ): { route: string; kind: string }[] {
   const out: { route: string; kind: string }[] = [];
   for (const s of scenarios) {
+    // each worker would make its own signing key and keep its own refresh tokens (identity/)
+    if (s.identity) out.push({ route: `${s.name}/identity`, kind: 'identity' });
     for (const r of s.routes) {
       const route = `${s.name}/${r.id}`;
       if (r.collection) out.push({ route, kind: 'collection' });
@@ -41,7 +43,7 @@ export function workersRefusal(
   const needsStore = found.some((f) => f.kind === 'throttle' || f.kind === 'sequence');
   const fix = needsStore
     ? 'add --state redis://host:port/db so the workers share it, or run one worker'
-    : 'collections and operations are not shared between workers yet: run one worker';
+    : 'collections, operations and identity: (signing key, refresh tokens) are not shared between workers yet: run one worker';
   return `--workers ${n}: these routes keep state per process: ${list}${more}; ${fix}`;
 }
 

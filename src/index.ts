@@ -6,9 +6,10 @@ import { DEFAULT_JOURNAL_SIZE, Journal, type JournalEntry, type JournalFilter } 
 import type { NearMiss } from './admin/near-miss.js';
 import { patchRoute, type RoutePatchBody, routeView } from './admin/patch.js';
 import { type RetryReport, reportToJunit } from './admin/report.js';
-import { reportOf, resetState, unmatchedEntries } from './admin/state.js';
+import { permissionsOf, reportOf, resetState, unmatchedEntries } from './admin/state.js';
 import { MockEngine } from './engine/engine.js';
 import { openStore, type StateOptions } from './engine/store/open.js';
+import type { PermissionReport } from './identity/usage.js';
 import type { CompiledScenario } from './scenario/compiled.js';
 import { loadScenarioTextGuarded } from './scenario/guarded-load.js';
 import { loadScenarioPaths } from './scenario/load.js';
@@ -23,6 +24,7 @@ export type { JournalEntry, JournalFilter } from './admin/journal.js';
 export type { NearMiss } from './admin/near-miss.js';
 export type { RoutePatchBody as RoutePatch } from './admin/patch.js';
 export type { Attempt, RetryChain, RetryReport, RouteSummary, UnmatchedSummary } from './admin/report.js';
+export type { PermissionClientView, PermissionReport } from './identity/usage.js';
 export type { ScenarioIssue } from './scenario/parse.js';
 export type {
   FaultSpec,
@@ -74,6 +76,12 @@ export interface MockServerOptions {
    * pointing at the same Redis: 'redis://host:port/db' or { url, prefix, timeoutMs } (docs/state.md)
    */
   state?: string | StateOptions;
+  /**
+   * Graph's permission check on tokens' scp/roles: `enforce` answers 403 Authorization_RequestDenied,
+   * `report` only records it (GET /__admin/permissions), `off` neither; unset, each scenario's
+   * `permissions:` decides (default off). docs/identity.md
+   */
+  permissions?: 'enforce' | 'report' | 'off';
 }
 
 /** An unmatched journal entry with the routes it nearly matched. */
@@ -94,6 +102,8 @@ export interface MockServer {
   requests(filter?: JournalFilter): JournalEntry[];
   /** journal entries no route matched, with the nearest routes */
   unmatched(filter?: { session?: string; limit?: number }): UnmatchedEntry[];
+  /** per client: least-privileged permissions for the calls it made, uncovered calls, unused permissions */
+  permissions(): PermissionReport;
   /** the retry-compliance report (JSON shape; `junit` gives the XML) */
   report(): RetryReport;
   report(format: 'junit'): string;
@@ -148,7 +158,12 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
   const inputs = opts.scenarios ?? [BUILTIN_SCENARIOS];
   const scenarios = compileScenarios(inputs, opts.seed);
   const store = await openStore(typeof opts.state === 'string' ? { url: opts.state } : opts.state);
-  const engine = new MockEngine({ surface: opts.surface, seed: opts.seed, store });
+  const engine = new MockEngine({
+    surface: opts.surface,
+    seed: opts.seed,
+    store,
+    permissions: opts.permissions,
+  });
   engine.load(scenarios);
 
   let tls: TlsMaterial | undefined;
@@ -197,6 +212,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     requests: (filter = {}) => journal.list(filter),
     unmatched: (f = {}) => unmatchedEntries(engine, journal, f),
     report,
+    permissions: () => permissionsOf(engine),
     loadScenario: (scenario) => {
       const text = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
       const r = loadScenarioTextGuarded(text, { label: '<scenario>', seedOverride: opts.seed });

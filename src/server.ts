@@ -18,6 +18,7 @@ import type { Decision, GraphRequest } from './engine/types.js';
 import { errorDecision } from './graph/respond.js';
 import { reasonPhrases } from './graph/status-codes.js';
 import { jsonTooDeep, LIMITS } from './hardening/limits.js';
+import { identityRoutes } from './identity/token-endpoint.js';
 import type { ErrorOverrideSpec } from './scenario/schema.js';
 import type { TlsMaterial } from './tls.js';
 import { type DecisionObserver, installWire, originOf, writeDecision } from './wire.js';
@@ -151,6 +152,17 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
     return sendDecision(reply, d, observers, request, req);
   };
   app.all('*', mocked);
+  // Entra's token endpoint, OpenID configuration and keys (identity/): their own routes, unless a
+  // scenario scripts the same path (a route that names it, not a wildcard)
+  app.register(identityRoutes, {
+    identity: engine.identity,
+    origin: (r) => toGraphRequest(r).origin,
+    scripted: (r) => {
+      const route = engine.routeFor(r.method, (r.raw.url ?? '/').split('?')[0]!);
+      return route !== undefined && !route.path.includes('*');
+    },
+    delegate: mocked,
+  });
   // methods `all` does not register (PROPFIND, SEARCH, …) reach the engine too: Graph's 405/404, not Fastify's
   app.setNotFoundHandler(mocked);
 

@@ -10,6 +10,7 @@ import { sessionId } from './engine/sessions.js';
 import type { Decision, GraphRequest } from './engine/types.js';
 import { errorDecision } from './graph/respond.js';
 import { LIMITS } from './hardening/limits.js';
+import { isEntraPath } from './identity/entra-paths.js';
 
 /** Called once a mocked request has been answered: the journal, report and logs listen here. */
 export type DecisionObserver = (req: GraphRequest, d: Decision, durationMs: number) => void;
@@ -61,6 +62,8 @@ function answerEarly(ctx: WireContext, raw: IncomingMessage, res: ServerResponse
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   if (path.includes('%') || path.includes(':/') || url.includes('#')) return false;
+  // the local Entra's endpoints are Fastify routes (identity/token-endpoint.ts)
+  if (isEntraPath(path)) return false;
 
   const t0 = performance.now();
   const headers = raw.headers;

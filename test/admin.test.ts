@@ -357,6 +357,7 @@ t.test('OpenAPI at /__admin/docs/json is valid and lists every admin route', asy
     'GET /__admin/events',
     'GET /__admin/health',
     'GET /__admin/outages',
+    'GET /__admin/permissions',
     'GET /__admin/report',
     'GET /__admin/requests',
     'GET /__admin/requests/unmatched',

@@ -2,6 +2,7 @@
 // "chain" is one client's repeated calls to the same method + URL that starts with a 429/503 and
 // ends at the first answer that is not one (recovered), or at the last throttled answer if the
 // client never came back (gave up). Each retry is timed against the Retry-After it was given.
+import type { PermissionReport } from '../identity/usage.js';
 import type { JournalEntry } from './journal.js';
 import type { NearMiss } from './near-miss.js';
 
@@ -88,6 +89,8 @@ export interface RetryReport {
   routes: RouteSummary[];
   chains: RetryChain[];
   unmatched: UnmatchedSummary[];
+  /** with `permissions: report | enforce`: what each client's token covered (identity/usage.ts) */
+  permissions?: PermissionReport;
 }
 
 const isThrottled = (status: number) => status === 429 || status === 503;
@@ -351,8 +354,32 @@ export function reportToJunit(report: RetryReport): string {
     }
     out.push('  </testsuite>');
   }
+  if (report.permissions?.clients.length) out.push(...permissionSuite(report.permissions));
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;
+}
+
+/** One test case per client: it fails when a call's token lacked every permission the map lists. */
+function permissionSuite(p: PermissionReport): string[] {
+  const failed = p.clients.filter((c) => c.uncovered.length > 0).length;
+  const out = [
+    `  <testsuite name="permissions (${p.mode})" tests="${p.clients.length}" failures="${failed}" errors="0" skipped="0">`,
+  ];
+  for (const c of p.clients) {
+    const least = [...new Set([...c.leastPrivileged.delegated, ...c.leastPrivileged.application])];
+    out.push(
+      `    <testcase classname="permissions" name="${xml(`${c.name ?? c.appid} (${c.calls} calls; least privileged: ${least.join(', ') || 'none'})`)}" time="0">`,
+    );
+    if (c.uncovered.length) {
+      const what = c.uncovered.map(
+        (u) => `${u.method} ${u.path} needs ${u.needs.join(' or ') || 'a permission'}`,
+      );
+      out.push(`      <failure type="insufficient-privileges" message="${xml(what.join('; '))}"/>`);
+    }
+    out.push('    </testcase>');
+  }
+  out.push('  </testsuite>');
+  return out;
 }
 
 function failureOf(c: RetryChain): { type: string; message: string } | undefined {

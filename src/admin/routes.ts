@@ -29,7 +29,7 @@ import type { Journal, JournalFilter } from './journal.js';
 import { patchRoute, type RoutePatchBody, routeView } from './patch.js';
 import { reportToJunit } from './report.js';
 import type * as T from './schemas.js';
-import { healthOf, reportOf, resetState, throttleState, unmatchedEntries } from './state.js';
+import { healthOf, permissionsOf, reportOf, resetState, throttleState, unmatchedEntries } from './state.js';
 import { uiRoutes } from './ui.js';
 
 export interface AdminOptions extends AdminGuardOptions {
@@ -327,6 +327,17 @@ const ROUTES: AdminRoute[] = [
         return reply.type('application/xml; charset=utf-8').send(reportToJunit(report));
       return report;
     },
+  },
+  {
+    method: 'GET',
+    url: '/permissions',
+    schema: {
+      tags: ['report'],
+      summary:
+        'Per client: the least-privileged Graph permissions covering every call it made, calls its token did not cover, permissions it never used',
+      response: { 200: S.PermissionsReport },
+    },
+    handler: ({ engine }) => permissionsOf(engine),
   },
   {
     method: 'GET',

@@ -241,8 +241,21 @@ export const Report = Type.Object(
       description: 'each throttled request chain and its retries',
     }),
     unmatched: Type.Array(Type.Object({}, open)),
+    permissions: Type.Optional(Type.Object({}, { ...open, description: 'as GET /__admin/permissions' })),
   },
   { ...open, description: 'JSON; with format=junit the same as JUnit XML' },
+);
+
+/** GET /__admin/permissions */
+export const PermissionsReport = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('off'), Type.Literal('report'), Type.Literal('enforce')]),
+    clients: Type.Array(Type.Object({}, open), {
+      description:
+        'per appid: leastPrivileged (delegated, application), uncovered calls, unused permissions, calls not in the map, every call',
+    }),
+  },
+  open,
 );
 
 /** PATCH /__admin/routes/:id */

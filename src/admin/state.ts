@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { MockEngine } from '../engine/engine.js';
 import type { Maybe } from '../engine/store/store.js';
+import type { PermissionReport } from '../identity/usage.js';
 import type { Journal, JournalEntry } from './journal.js';
 import { type NearMiss, nearestRoutes } from './near-miss.js';
 import { buildReport, type RetryReport } from './report.js';
@@ -19,6 +20,7 @@ export function resetState(engine: MockEngine, journal: Journal | undefined, ses
     // a full reset also restarts every scenario's clock (when.window, outage windows)
     const now = Date.now();
     for (const s of engine.scenarios) s.loadedAt = now;
+    engine.identity.reset();
   }
   return shared;
 }
@@ -41,7 +43,15 @@ export function unmatchedEntries(
 }
 
 export function reportOf(engine: MockEngine, journal: Journal | undefined): RetryReport {
-  return buildReport(journal?.list({}, { bodies: false }) ?? [], nearMisses(engine));
+  const report = buildReport(journal?.list({}, { bodies: false }) ?? [], nearMisses(engine));
+  if (engine.identity.checksPermissions) report.permissions = permissionsOf(engine);
+  return report;
+}
+
+/** GET /__admin/permissions: each client's least-privileged permissions, uncovered and unused ones. */
+export function permissionsOf(engine: MockEngine): PermissionReport {
+  const id = engine.identity;
+  return id.usage.report(id.mode, (appid) => id.appName(appid));
 }
 
 /** distinct unmatched method + path pairs ranked per call: each costs a pass over every route */

@@ -4,6 +4,8 @@
 import { answerBatch, isBatchPath } from '../graph/batch.js';
 import { errorDecision, extend, type RespondContext, respond } from '../graph/respond.js';
 import { repeatedQueryOption } from '../hardening/limits.js';
+import { authorize } from '../identity/gate.js';
+import { Identity, type PermissionsMode } from '../identity/identity.js';
 import type { CompiledRoute, CompiledScenario } from '../scenario/compiled.js';
 import {
   isMetadataPath,
@@ -15,7 +17,6 @@ import {
   surfaceAnswer,
   surfaceVerdict,
 } from '../surface/surface.js';
-import { readBearer } from './auth.js';
 import {
   answerCollection,
   collectionAllows,
@@ -49,6 +50,8 @@ export interface EngineOptions {
   seed?: number;
   /** where limiter keys and sequence positions live (engine/store/); default in memory */
   store?: StateStore;
+  /** --permissions: overrides every scenario's `permissions:` (identity/) */
+  permissions?: PermissionsMode;
 }
 
 export class MockEngine {
@@ -61,6 +64,8 @@ export class MockEngine {
   private readonly manualOutages = new OutageSwitch();
   /** long-running operations started by `operation:` routes, found again by their monitor URL */
   private readonly operations = new Operations();
+  /** the local Entra of the loaded scenarios' `identity:` sections and the permission check (identity/) */
+  readonly identity: Identity;
 
   /** --surface, or undefined to follow the owning scenario's `surface:` (default auto) */
   private readonly surfaceFlag?: SurfaceMode;
@@ -74,6 +79,7 @@ export class MockEngine {
     this.store = opts.store ?? new MemoryStore();
     this.surfaceFlag = opts.surface;
     this.surfaceSeed = opts.seed ?? 0;
+    this.identity = new Identity({ permissions: opts.permissions, seed: opts.seed });
     this.surfaceRoute = syntheticSurfaceRoute(defaultSurfaceScenario(this.surfaceSeed));
     this.rebuild();
   }
@@ -144,6 +150,7 @@ export class MockEngine {
       this.surfaceRoute = syntheticSurfaceRoute(defaultSurfaceScenario(this.surfaceSeed));
     }
     this.surfaceMode = this.surfaceFlag ?? owner?.surface ?? 'auto';
+    this.identity.load(this.list);
   }
 
   /** Switches an outage on: every request whose path matches the glob (default all) gets 503 + Retry-After. */
@@ -252,32 +259,10 @@ export class MockEngine {
     const scenario = route.scenario;
     const ctx = { routeId: route.id, scenario: scenario.name, workload: route.workload };
 
-    if (scenario.auth !== 'off') {
-      const bearer = readBearer(req.headers.authorization, now);
-      if (bearer.kind === 'none' && scenario.auth === 'required') {
-        return errorDecision(401, req, ctx);
-      }
-      if (bearer.kind === 'malformed') {
-        return errorDecision(
-          401,
-          req,
-          extend(ctx, {
-            error: {
-              code: 'InvalidAuthenticationToken',
-              message: 'CompactToken parsing failed with error code: 80049217',
-            },
-          }),
-        );
-      }
-      if (bearer.kind === 'expired') {
-        return errorDecision(
-          401,
-          req,
-          extend(ctx, {
-            error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired.' },
-          }),
-        );
-      }
+    // bearer token and permissions (identity/gate.ts); free when auth is off and nothing checks permissions
+    if (scenario.auth !== 'off' || this.identity.checksPermissions) {
+      const refused = authorize(this.identity, scenario, req, ctx, now);
+      if (refused) return refused;
     }
 
     if (!acceptsJson(req.headers.accept) && !route.acceptsBinary) {

@@ -4,10 +4,13 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import FindMyWay from 'find-my-way';
+import { seededGuid } from '../engine/collections/store.js';
 import { globToTest } from '../engine/glob.js';
+import { createRng } from '../engine/random.js';
 import { compileEnvelope } from '../graph/envelope.js';
 import { baseHeaders } from '../graph/headers.js';
 import { responseHeaderProblem } from '../hardening/limits.js';
+import { compileIdentity } from '../identity/compile.js';
 import type {
   CompiledOutage,
   CompiledResponse,
@@ -70,8 +73,17 @@ export function compileScenario(spec: ScenarioFile, opts: CompileOptions): Compi
     latency: spec.latency,
     outages: [],
     surface: spec.surface,
+    permissions: spec.permissions,
     loadedAt: Date.now(),
   };
+  if (spec.identity) {
+    const rng = createRng(scenario.seed, 'identity');
+    (scenario as { identity?: CompiledScenario['identity'] }).identity = compileIdentity(
+      spec.identity,
+      problem,
+      () => seededGuid(rng),
+    );
+  }
 
   const outages = spec.outage === undefined ? [] : Array.isArray(spec.outage) ? spec.outage : [spec.outage];
   (scenario.outages as CompiledOutage[]).push(...outages.map((o) => ({ ...o, test: globToTest(o.path) })));

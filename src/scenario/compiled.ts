@@ -1,12 +1,14 @@
 // What a scenario becomes after loading: plain data prepared for the hot path (constant bodies
 // serialized once, headers merged once, conditions turned into predicates).
 import type { CompiledEnvelope } from '../graph/envelope.js';
+import type { CompiledIdentity } from '../identity/compile.js';
 import type {
   CollectionSpec,
   FaultSpec,
   LatencySpec,
   OperationSpec,
   OutageSpec,
+  PermissionsModeName,
   RouteSpec,
   SurfaceModeName,
   ThrottleSpec,
@@ -78,6 +80,10 @@ export interface CompiledScenario {
   readonly outages: readonly CompiledOutage[];
   /** `surface:` as written: a scenario that sets it owns the answers for paths no route matches */
   readonly surface?: SurfaceModeName;
+  /** `identity:`: the tenants, apps and users this scenario's token endpoint knows (src/identity/) */
+  readonly identity?: CompiledIdentity;
+  /** `permissions:` as written; --permissions overrides it */
+  readonly permissions?: PermissionsModeName;
   /** epoch ms; `when.window` and outage windows count from here */
   loadedAt: number;
 }

@@ -282,6 +282,84 @@ export const Outage = Type.Object(
   strict,
 );
 
+const Guid = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  description: 'a GUID',
+});
+const PermissionNames = Type.Array(Type.String({ pattern: '^[A-Za-z0-9._-]+$', maxLength: 128 }), {
+  maxItems: 1000,
+});
+// secrets and passwords: printable, no control characters (they travel in form bodies and logs never show them)
+const Secret = Type.String({ minLength: 1, maxLength: 256, pattern: '^[\\x20-\\x7e]+$' });
+
+/** A tenant the token endpoint answers for: /{id}/… or /{domain}/… */
+export const IdentityTenant = Type.Object(
+  { id: Guid, domain: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]+$', maxLength: 253 })) },
+  strict,
+);
+
+/** An app registration: its client id, secrets and the Graph permissions consented for it. */
+export const IdentityApp = Type.Object(
+  {
+    clientId: Guid,
+    name: Type.Optional(Type.String({ maxLength: 256 })),
+    tenant: Type.Optional(
+      Type.String({ maxLength: 253, description: 'tenant id or domain; default the first tenant' }),
+    ),
+    secret: Type.Optional(Secret),
+    secrets: Type.Optional(Type.Array(Secret, { maxItems: 16 })),
+    permissions: Type.Optional(
+      Type.Object(
+        {
+          application: Type.Optional(PermissionNames),
+          delegated: Type.Optional(PermissionNames),
+        },
+        {
+          ...strict,
+          description:
+            'application: app roles (roles claim, client_credentials); delegated: consented scopes (scp claim)',
+        },
+      ),
+    ),
+  },
+  strict,
+);
+
+/** A user the password (ROPC) grant signs in. */
+export const IdentityUser = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 256 }),
+    password: Secret,
+    id: Type.Optional(Guid),
+    displayName: Type.Optional(Type.String({ maxLength: 256 })),
+    tenant: Type.Optional(Type.String({ maxLength: 253 })),
+  },
+  strict,
+);
+
+export const Identity = Type.Object(
+  {
+    tenants: Type.Optional(Type.Array(IdentityTenant, { maxItems: 100 })),
+    apps: Type.Optional(Type.Array(IdentityApp, { maxItems: 1000 })),
+    users: Type.Optional(Type.Array(IdentityUser, { maxItems: 1000 })),
+    tokenLifetime: Type.Optional(Duration),
+  },
+  {
+    ...strict,
+    description:
+      'a local Entra: tenants, app registrations with secrets and permissions, users (docs/identity.md)',
+  },
+);
+
+/** Graph's permission check: off (any token), report (note what is missing), enforce (403). */
+export const PermissionsMode = Type.Union(
+  [Type.Literal('off'), Type.Literal('report'), Type.Literal('enforce')],
+  {
+    description:
+      "checks each call against Graph's permission map: enforce answers 403 when the token's scp/roles grant none of them, report only notes it",
+  },
+);
+
 export const Scenario = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
@@ -297,6 +375,8 @@ export const Scenario = Type.Object(
     latency: Type.Optional(Latency),
     outage: Type.Optional(Type.Union([Outage, Type.Array(Outage)])),
     surface: Type.Optional(SurfaceMode),
+    identity: Type.Optional(Identity),
+    permissions: Type.Optional(PermissionsMode),
     routes: Type.Array(Route),
   },
   { ...strict, $id: 'https://m365-mock.dev/schema/scenario.schema.json', title: 'm365-mock scenario' },
@@ -315,6 +395,8 @@ export type OperationSpec = Static<typeof Operation>;
 export type OutageSpec = Static<typeof Outage>;
 export type WorkloadName = Static<typeof Workload>;
 export type SurfaceModeName = Static<typeof SurfaceMode>;
+export type IdentitySpec = Static<typeof Identity>;
+export type PermissionsModeName = Static<typeof PermissionsMode>;
 
 /** The schema as plain JSON Schema (TypeBox adds symbol keys that JSON.stringify drops). */
 export function scenarioJsonSchema(): TSchema {
