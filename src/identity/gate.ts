@@ -31,31 +31,35 @@ export function authorize(
   const mode = identity.checksPermissions ? identity.modeFor(scenario) : 'off';
   if (scenario.auth === 'off' && mode === 'off') return undefined;
   const bearer = readBearer(req.headers.authorization, now);
-  const refuse = (message?: string) =>
-    errorDecision(
-      401,
-      req,
-      message ? extend(ctx, { error: { code: 'InvalidAuthenticationToken', message } }) : ctx,
-    );
-
   if (scenario.auth !== 'off') {
-    if (bearer.kind === 'none' && scenario.auth === 'required') return refuse();
-    if (bearer.kind === 'malformed') return refuse('CompactToken parsing failed with error code: 80049217');
-    if (bearer.kind === 'expired') return refuse('Access token has expired.');
+    if (bearer.kind === 'none' && scenario.auth === 'required') return refuse(req, ctx);
+    if (bearer.kind === 'malformed')
+      return refuse(req, ctx, 'CompactToken parsing failed with error code: 80049217');
+    if (bearer.kind === 'expired') return refuse(req, ctx, 'Access token has expired.');
     // a scenario with its own Entra wants its own tokens: signed by this mock's key, issued for Graph
     if (bearer.kind === 'ok' && scenario.auth === 'required' && scenario.identity) {
       const token = bearerToken(req.headers.authorization)!;
       const v = identity.key.verify(token);
-      if (!v.ok) return refuse('Access token validation failure.');
-      if (!audienceOk(v.claims.aud)) return refuse('Access token validation failure. Invalid audience.');
+      if (!v.ok) return refuse(req, ctx, 'Access token validation failure.');
+      if (!audienceOk(v.claims.aud))
+        return refuse(req, ctx, 'Access token validation failure. Invalid audience.');
     }
   }
   if (mode === 'off') return undefined;
   if (bearer.kind !== 'ok') {
     // enforce: a call without a token can hold no permission
-    return mode === 'enforce' && bearer.kind === 'none' ? refuse() : undefined;
+    return mode === 'enforce' && bearer.kind === 'none' ? refuse(req, ctx) : undefined;
   }
   return checkPermissions(identity, mode, req, ctx, bearer.claims);
+}
+
+/** Graph's 401 (a module function: a closure here would be made on every request) */
+function refuse(req: GraphRequest, ctx: Ctx, message?: string): Decision {
+  return errorDecision(
+    401,
+    req,
+    message ? extend(ctx, { error: { code: 'InvalidAuthenticationToken', message } }) : ctx,
+  );
 }
 
 function checkPermissions(
