@@ -9,7 +9,7 @@
 const MAX_STRING_BYTES = 0xffff;
 
 export class TextRing {
-  // utf8Write: Buffer's own binding, without write()'s argument and encoding dispatch (~3× faster here)
+  // utf8Write: Buffer's own binding, without write()'s argument and encoding dispatch
   private readonly bytes: Buffer & { utf8Write(s: string, offset: number, length: number): number };
   /** times the cursor went back to the front, and where it is now: position = lap × size + at */
   private lap = 0;
@@ -40,15 +40,27 @@ export class TextRing {
     return this.limit - this.at;
   }
 
-  /** Appends a string (UTF-8, two-byte length first), cut to what the entry has room for. */
+  /**
+   * Appends a string (UTF-8, two-byte length first), cut to what the entry has room for. ASCII is
+   * copied by a plain loop: for the short strings of a request that beats a call into Buffer's C++
+   * (~100 ns each, nine a request); the first non-ASCII character hands the rest to utf8Write.
+   */
   put(s: string): void {
     const room = this.limit - this.at - 2;
     if (room < 0) return; // callers check room(); a full entry drops the rest
+    const b = this.bytes;
     const at = this.at + 2;
-    const n =
-      s.length === 0 ? 0 : this.bytes.utf8Write(s, at, room < MAX_STRING_BYTES ? room : MAX_STRING_BYTES);
-    this.bytes[at - 2] = n & 0xff;
-    this.bytes[at - 1] = n >>> 8;
+    const max = s.length < room ? s.length : room;
+    let n = 0;
+    while (n < max) {
+      const c = s.charCodeAt(n);
+      if (c > 0x7f) break;
+      b[at + n] = c;
+      n++;
+    }
+    if (n < max) n += b.utf8Write(s.slice(n), at + n, Math.min(room, MAX_STRING_BYTES) - n);
+    b[at - 2] = n & 0xff;
+    b[at - 1] = n >>> 8;
     this.at = at + n;
   }
 
