@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { type AdminOptions, adminRoutes } from './admin/routes.js';
 import { MockEngine } from './engine/engine.js';
 import { sessionId } from './engine/sessions.js';
-import type { Decision, GraphRequest } from './engine/types.js';
+import { bodyBytes, type Decision, type GraphRequest } from './engine/types.js';
 import { errorDecision } from './graph/respond.js';
 import { reasonPhrases } from './graph/status-codes.js';
 import { jsonTooDeep, LIMITS } from './hardening/limits.js';
@@ -202,7 +202,7 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
   if (socket.writable) {
     const d = parserErrorDecision(status);
-    const body = d.body ?? Buffer.alloc(0);
+    const body = bodyBytes(d) ?? Buffer.alloc(0);
     let head = `HTTP/1.1 ${status} ${reasonPhrases[status] ?? 'Bad Request'}\r\n`;
     for (const [k, v] of Object.entries(d.headers)) head += `${k}: ${v}\r\n`;
     head += `request-id: ${d.requestId}\r\nclient-request-id: ${d.clientRequestId}\r\n`;
@@ -357,7 +357,7 @@ export function writeTransportFault(res: ServerResponse, d: Decision): void {
       return;
     }
     case 'truncate': {
-      const full = d.body ?? Buffer.from('{"value":[]}');
+      const full = bodyBytes(d) ?? Buffer.from('{"value":[]}');
       res.writeHead(d.status, {
         ...d.headers,
         'request-id': d.requestId,

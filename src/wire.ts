@@ -163,7 +163,7 @@ export function writeDecision(res: ServerResponse, d: Decision): void {
   head.push('request-id', d.requestId, 'client-request-id', d.clientRequestId);
   const body = d.body;
   if (body !== undefined) {
-    head.push('content-length', String(body.length));
+    head.push('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length));
     if (
       d.headers['content-type'] === undefined &&
       (extra === undefined || extra['content-type'] === undefined)
@@ -181,8 +181,9 @@ export function writeDecision(res: ServerResponse, d: Decision): void {
     return;
   }
   // A string body goes out in one write with the head (Node joins them); a Buffer body makes it a
-  // writev of two. The bytes are already UTF-8, so they go as latin1: each byte maps to itself.
-  if (body !== undefined && body.length <= ONE_WRITE) res.end(body.toString('latin1'), 'latin1');
+  // writev of two. A Buffer's bytes are already UTF-8, so they go as latin1: each byte maps to itself.
+  if (typeof body === 'string') res.end(body);
+  else if (body !== undefined && body.length <= ONE_WRITE) res.end(body.toString('latin1'), 'latin1');
   else res.end(body);
 }
 

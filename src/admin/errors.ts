@@ -2,7 +2,7 @@
 // and date like every other answer of the mock, so a client's error handling never meets a
 // different shape.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { GraphRequest } from '../engine/types.js';
+import { bodyBytes, type GraphRequest } from '../engine/types.js';
 import { compileEnvelope } from '../graph/envelope.js';
 import { baseHeaders } from '../graph/headers.js';
 import { respond } from '../graph/respond.js';
@@ -52,7 +52,7 @@ export function sendAdminError(
     .headers(d.headers)
     .header('request-id', d.requestId)
     .header('client-request-id', d.clientRequestId)
-    .send(d.body);
+    .send(bodyBytes(d)); // bytes: Fastify would add a charset to a string's Content-Type
 }
 
 function adminGraphRequest(request: FastifyRequest): GraphRequest {

@@ -32,7 +32,8 @@ export interface Decision {
   extraHeaders?: Record<string, string>;
   requestId: string;
   clientRequestId: string;
-  body?: Buffer;
+  /** bytes, or text to be sent as UTF-8 (an envelope stays the string it was rendered to) */
+  body?: Buffer | string;
   transport?: TransportFault;
   /** wait this long before answering (latency injection) */
   delayMs: number;
@@ -46,4 +47,9 @@ export interface Decision {
   unmatched?: boolean;
   /** a $batch answer carries its items' requests and decisions, so each is journaled (with batchId) */
   subRequests?: Array<{ req: GraphRequest; decision: Decision }>;
+}
+
+/** A decision's body as bytes (a text body is encoded as UTF-8). */
+export function bodyBytes(d: Pick<Decision, 'body'>): Buffer | undefined {
+  return typeof d.body === 'string' ? Buffer.from(d.body) : d.body;
 }

@@ -190,13 +190,15 @@ function itemResponse(id: string, d: Decision): BatchItemResponse {
   const out: BatchItemResponse = { id, status: d.status, headers };
   if (d.status === 204 || !d.body || d.body.length === 0) return out;
   const ct = headers['Content-Type'] ?? '';
+  const text = typeof d.body === 'string' ? d.body : undefined;
   if (ct.includes('json')) {
     try {
-      out.body = JSON.parse(d.body.toString('utf8'));
+      out.body = JSON.parse(text ?? d.body.toString('utf8'));
       return out;
     } catch {}
   }
-  out.body = ct.startsWith('text/') ? d.body.toString('utf8') : d.body.toString('base64');
+  if (ct.startsWith('text/')) out.body = text ?? d.body.toString('utf8');
+  else out.body = (typeof d.body === 'string' ? Buffer.from(d.body) : d.body).toString('base64');
   return out;
 }
 

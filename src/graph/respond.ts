@@ -29,17 +29,15 @@ export function resourceIdOf(path: string): string {
 export function respond(resp: CompiledResponse, req: GraphRequest, ctx: RespondContext): Decision {
   const requestId = resp.envelope?.fixedRequestId ?? randomUUID();
   const crid = clientRequestId(req.headers['client-request-id'], requestId);
-  let body: Buffer | undefined = resp.body;
+  let body: Buffer | string | undefined = resp.body;
   if (resp.envelope) {
-    // a Buffer: Fastify then leaves Content-Type exactly `application/json` (SDKs compare it exactly)
-    body = Buffer.from(
-      renderEnvelope(resp.envelope, {
-        date: graphDate(),
-        requestId,
-        clientRequestId: crid,
-        resourceId: resourceIdOf(req.path),
-      }),
-    );
+    // kept as the string it renders to: the wire sends it in one write with the head (wire.ts)
+    body = renderEnvelope(resp.envelope, {
+      date: graphDate(),
+      requestId,
+      clientRequestId: crid,
+      resourceId: resourceIdOf(req.path),
+    });
   }
   let extra = ctx.extraHeaders;
   const location =
