@@ -213,6 +213,7 @@ const CLIENT_ERRORS: Record<number, ErrorOverrideSpec> = {
 
 function fastifyErrorDecision(err: FastifyError, request: FastifyRequest, log: ServerLog): Decision {
   const known = err.code ? FASTIFY_ERRORS[err.code] : undefined;
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') lingerOnClose(request.raw.socket);
   let status = known?.status ?? err.statusCode ?? 500;
   if (status < 400 || status > 599) status = 500;
   if (status >= 500) {
@@ -224,6 +225,25 @@ function fastifyErrorDecision(err: FastifyError, request: FastifyRequest, log: S
     scenario: null,
     error: known?.error,
   });
+}
+
+/**
+ * A 413 is answered before the client has sent its body. Closing the socket with that body unread
+ * makes the kernel send a reset, which can discard the 413 before the client reads it (the client
+ * then sees EPIPE/ECONNRESET, not the envelope). So the socket ends its side, keeps reading (and
+ * dropping: the request is dumped, nothing is buffered) until the client closes, for at most
+ * LIMITS.lingerMs.
+ */
+function lingerOnClose(socket: Duplex & { destroySoon?: () => void }): void {
+  if (socket.destroyed || !socket.destroySoon) return;
+  socket.destroySoon = () => {
+    socket.end();
+    socket.resume();
+    const timer = setTimeout(() => socket.destroy(), LIMITS.lingerMs);
+    timer.unref();
+    socket.once('end', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
+  };
 }
 
 const DOUBLED = /^\/(?:v1\.0|beta)\/https?:\/\/?[^/]+(\/.*)?$/i;

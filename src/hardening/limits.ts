@@ -12,6 +12,8 @@ export const LIMITS = {
   headersTimeoutMs: 10_000,
   /** a request (headers and body) not complete after this long gets a 408 and is closed */
   requestTimeoutMs: 30_000,
+  /** after a 413 the socket keeps reading (and dropping) the unread body this long, so the client sees the answer */
+  lingerMs: 2_000,
   /** how often Node checks the two timeouts above */
   timeoutCheckMs: 1_000,
   /** `$filter` expression length and parenthesis/operator nesting */
