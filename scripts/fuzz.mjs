@@ -105,6 +105,7 @@ async function inProcessServer(mod, seed) {
     exited: () => false,
     rss: () => ({ rss: process.memoryUsage.rss(), hwm: null }),
     resetPeak: () => false,
+    heap: async () => process.memoryUsage(),
     flush: async () => {},
     scripted,
     finish: async () => {
@@ -160,6 +161,11 @@ async function childServer({ moduleUrl, nodeArgs, seed, log }) {
     exited: () => exit !== undefined,
     rss: () => readRss(child.pid),
     resetPeak: () => resetPeak(child.pid),
+    heap: async () => {
+      if (exit) return undefined;
+      child.send({ type: 'heap' });
+      return waitFor('heap');
+    },
     flush: async () => {
       if (exit) return;
       child.send({ type: 'flush' });
@@ -300,8 +306,7 @@ export async function runFuzz({
   if (order === 'category') {
     let until = 0;
     names.forEach((category, i) => {
-      const share =
-        i === names.length - 1 ? count - until : Math.round((count * weights[i]) / total);
+      const share = i === names.length - 1 ? count - until : Math.round((count * weights[i]) / total);
       phases[category] = { share };
       until += share;
     });
@@ -312,6 +317,7 @@ export async function runFuzz({
       phases[category].start = server.rss().rss;
       await runPhase(categoryDraw(category), until);
       phases[category].peak = canReset ? server.rss().hwm : sampler.peak[category];
+      phases[category].heap = await server.heap();
     }
   } else {
     await runPhase(mixedDraw(), count);
@@ -359,8 +365,11 @@ export async function runFuzz({
   );
   for (const n of names) {
     const t = tally[n];
+    const h = phases[n]?.heap;
     const mem =
-      order === 'category' ? `${mib(phases[n].start)} → ${mib(phases[n].peak)}` : mib(sampler.peak[n] || null);
+      order === 'category'
+        ? `${mib(phases[n].start)} → ${mib(phases[n].peak)}; after it: heap ${mib(h?.heapUsed)} of ${mib(h?.heapTotal)}, buffers ${mib(h?.arrayBuffers)}`
+        : mib(sampler.peak[n] || null);
     log(
       `fuzz: ${n.padEnd(10)} ${String(t.requests).padStart(8)} ${String(t.passed).padStart(7)} ${String(t.failed).padStart(6)}  ${mem}`,
     );
@@ -426,7 +435,13 @@ export function memoryVerdict(memory, maxRssMiB) {
 }
 
 async function main() {
+  // `--server-node-args "--max-old-space-size=192"`: parseArgs takes a value starting with a dash only
+  // in the --flag=value form
+  const args = process.argv.slice(2);
+  const i = args.indexOf('--server-node-args');
+  if (i !== -1 && i + 1 < args.length) args.splice(i, 2, `--server-node-args=${args[i + 1]}`);
   const { values } = parseArgs({
+    args,
     options: {
       seed: { type: 'string', default: '1' },
       count: { type: 'string', default: '10000' },

@@ -4,7 +4,9 @@
 //                   { type: 'scripted', ids } request-ids of 5xx answers a scenario asked for
 //                   { type: 'crash', message } an uncaught error (the server keeps serving)
 //                   { type: 'finished', prototypesClean, polluted, heapUsed } after 'finish'
+//                   { type: 'heap', heapUsed, heapTotal, external, arrayBuffers } after 'heap'
 //   parent → child  { type: 'flush' } send the scripted ids now, then { type: 'flushed' }
+//                   { type: 'heap' } the V8 heap now (where RSS goes: JS objects, or Buffers)
 //                   { type: 'finish' } check prototypes, close, report, exit
 // argv: <module URL (the package's index)> <seed> <fuzz scenario JSON>
 const [moduleUrl, seedText, scenarioJson] = process.argv.slice(2);
@@ -48,7 +50,10 @@ function flush() {
 setInterval(flush, 100).unref();
 
 process.on('message', async (m) => {
-  if (m?.type === 'flush') {
+  if (m?.type === 'heap') {
+    const { heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+    send({ type: 'heap', heapUsed, heapTotal, external, arrayBuffers });
+  } else if (m?.type === 'flush') {
     flush();
     send({ type: 'flushed' });
   } else if (m?.type === 'finish') {

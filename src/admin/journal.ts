@@ -1,14 +1,23 @@
 // The request journal: a preallocated ring buffer of what the mock answered. Recording is cheap on
 // the hot path — a slot is overwritten in place with references to data that already exists (the
 // headers object, the parsed body, the URL string); capping, claim decoding and copying happen only
-// when an entry is read through the admin API.
+// when an entry is read through the admin API. A request with something large in it (body, URL,
+// headers) is the exception: its slot gets a capped copy at record time, so 10,000 slots of hostile
+// requests hold at most a few KB each, not the whole bodies and header sets they arrived with.
 import { claimsOf } from '../engine/auth.js';
 import { globToTest } from '../engine/glob.js';
 import type { Decision, GraphRequest } from '../engine/types.js';
 
 export const DEFAULT_JOURNAL_SIZE = 10_000;
 /** caps applied to what the journal shows (and, for large bodies, to what it keeps) */
-export const CAPS = { url: 2048, headerValue: 1024, headers: 64, body: 16 * 1024 } as const;
+export const CAPS = {
+  url: 2048,
+  headerValue: 1024,
+  /** a real Graph token is 1.5–3 KB: kept whole up to this, so its claims can be shown */
+  authorization: 8 * 1024,
+  headers: 64,
+  body: 16 * 1024,
+} as const;
 
 /** One answered request, as GET /__admin/requests shows it (DESIGN §4). */
 export interface JournalEntry {
@@ -58,7 +67,7 @@ interface Slot {
   id: number;
   time: number;
   req: GraphRequest | null;
-  /** body kept only when it is small; a large one is stored already capped */
+  /** the request itself when it is small, else a capped copy (cappedRequest) */
   cappedBody: unknown;
   status: number;
   routeId: string | null;
@@ -106,8 +115,13 @@ export class Journal {
     this.next = (this.next + 1) % this.size;
     s.id = ++this.seq;
     s.time = now - durationMs;
-    s.req = req;
-    s.cappedBody = bodyTooLarge(req) ? capBody(req.body) : KEEP_AS_IS;
+    if (bodyTooLarge(req)) {
+      s.cappedBody = capBody(req.body);
+      s.req = cappedRequest(req, false);
+    } else {
+      s.cappedBody = KEEP_AS_IS;
+      s.req = oversized(req) ? cappedRequest(req, true) : req;
+    }
     s.status = d.status;
     s.routeId = d.routeId;
     s.scenario = d.scenario;
@@ -193,6 +207,76 @@ function bodyTooLarge(req: GraphRequest): boolean {
   if (req.bodyBytes !== undefined) return req.bodyBytes > CAPS.body;
   const len = Number(req.headers['content-length']);
   return Number.isFinite(len) && len > CAPS.body;
+}
+
+/** URL or headers larger than the journal shows: keeping them would pin what it never shows. */
+function oversized(req: GraphRequest): boolean {
+  if (req.url.length > CAPS.url) return true;
+  let n = 0;
+  const h = req.headers;
+  for (const k in h) {
+    if (++n > CAPS.headers) return true;
+    const v = h[k];
+    const max = k === 'authorization' ? CAPS.authorization : CAPS.headerValue;
+    if (typeof v === 'string') {
+      if (v.length > max) return true;
+    } else if (Array.isArray(v) && (v.length > 16 || v.some((x) => x.length > max))) return true;
+  }
+  return false;
+}
+
+/**
+ * What the journal can show of a request and no more: URL, path and query, headers (at most
+ * CAPS.headers, values cut), and the body only when it is small (`keepBody`; else cappedBody has it).
+ * The strings are flattened copies, not slices that would pin the originals.
+ */
+function cappedRequest(req: GraphRequest, keepBody: boolean): GraphRequest {
+  const headers: Record<string, string | string[]> = {};
+  let n = 0;
+  for (const k in req.headers) {
+    const v = req.headers[k];
+    if (v === undefined) continue;
+    if (++n > CAPS.headers) break;
+    const max = k === 'authorization' ? CAPS.authorization : CAPS.headerValue;
+    headers[capOwn(k, 256)] = Array.isArray(v) ? v.slice(0, 16).map((x) => capOwn(x, max)) : capOwn(v, max);
+  }
+  return {
+    method: capOwn(req.method, 64),
+    url: capOwn(req.url, CAPS.url),
+    path: capOwn(req.path, CAPS.url),
+    query: copyQuery(req.query),
+    headers,
+    body: keepBody ? req.body : undefined,
+    ip: req.ip,
+    origin: capOwn(req.origin, 300),
+    session: req.session,
+    batchId: req.batchId,
+  };
+}
+
+function copyQuery(q: GraphRequest['query']): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(q ?? {})) {
+    if (v === undefined) continue;
+    if (++n > CAPS.headers) break;
+    out[capOwn(k, 256)] = Array.isArray(v)
+      ? v.slice(0, 16).map((x) => capOwn(String(x), CAPS.headerValue))
+      : capOwn(String(v), CAPS.headerValue);
+  }
+  return out;
+}
+
+/**
+ * cap(), as a string of its own: V8 keeps a slice of a long string as a pointer into it, so a cut
+ * value would otherwise pin the whole original. (JSON round trip: an exact copy, lone surrogates too.)
+ */
+function capOwn(s: string, max: number): string {
+  return s.length > max ? ownString(cap(s, max)) : s;
+}
+
+function ownString(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
 }
 
 function compileFilter(f: JournalFilter): (s: Slot) => boolean {
@@ -304,7 +388,7 @@ function capBody(b: unknown): { value: unknown; truncated: boolean } {
       truncated: b.length > CAPS.body,
     };
   }
-  if (typeof b === 'string') return { value: cap(b, CAPS.body), truncated: b.length > CAPS.body };
+  if (typeof b === 'string') return { value: capOwn(b, CAPS.body), truncated: b.length > CAPS.body };
   let json: string;
   try {
     json = JSON.stringify(b);
@@ -312,7 +396,8 @@ function capBody(b: unknown): { value: unknown; truncated: boolean } {
     return { value: '<unserializable body>', truncated: true };
   }
   if (json.length <= CAPS.body) return { value: b, truncated: false };
-  return { value: json.slice(0, CAPS.body), truncated: true };
+  // a slice would keep the whole stringified body alive
+  return { value: ownString(json.slice(0, CAPS.body)), truncated: true };
 }
 
 /** binary rather than text: NUL and other C0 controls except tab, LF, CR */
