@@ -17,7 +17,7 @@ import { sessionId } from './engine/sessions.js';
 import type { Decision, GraphRequest } from './engine/types.js';
 import { errorDecision } from './graph/respond.js';
 import { reasonPhrases } from './graph/status-codes.js';
-import { jsonTooDeep, LIMITS } from './hardening/limits.js';
+import { jsonLimitExceeded, LIMITS } from './hardening/limits.js';
 import type { ErrorOverrideSpec } from './scenario/schema.js';
 import type { TlsMaterial } from './tls.js';
 
@@ -64,6 +64,13 @@ const FASTIFY_ERRORS: Record<string, { status: number; error?: ErrorOverrideSpec
     error: {
       code: 'BadRequest',
       message: `The JSON payload nests more than ${LIMITS.maxJsonDepth} levels deep.`,
+    },
+  },
+  M365MOCK_JSON_TOO_MANY_VALUES: {
+    status: 400,
+    error: {
+      code: 'BadRequest',
+      message: `The JSON payload holds more than ${LIMITS.maxJsonNodes} values.`,
     },
   },
 };
@@ -126,7 +133,10 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
     const text = body as string;
     // remembered so the journal can tell a large parsed body from a small one (chunked: no Content-Length)
     (req as unknown as Record<symbol, number>)[BODY_BYTES] = text.length;
-    if (jsonTooDeep(text)) done(Object.assign(new Error('too deep'), { code: 'M365MOCK_JSON_TOO_DEEP' }));
+    const problem = jsonLimitExceeded(text);
+    if (problem === 'depth') done(Object.assign(new Error('too deep'), { code: 'M365MOCK_JSON_TOO_DEEP' }));
+    else if (problem === 'nodes')
+      done(Object.assign(new Error('too many values'), { code: 'M365MOCK_JSON_TOO_MANY_VALUES' }));
     else parseJson(req, text, done);
   });
 
