@@ -357,6 +357,7 @@ export async function runFuzz({
     settle.push(server.rss().rss);
   }
   const rssSettled = settle.length ? settle.at(-1) : rssEnd;
+  const heapSettled = await server.heap();
   const { prototypesClean, polluted } = await server.finish();
 
   log(`fuzz: server ${server.where}`);
@@ -389,7 +390,7 @@ export async function runFuzz({
   log(`fuzz: slowest exchange ${slowest.ms} ms (${slowest.what})`);
   log(
     `fuzz: RSS before ${mib(rssBefore)}, peak ${mib(peak)}, at the end ${mib(rssEnd)}, ` +
-      `${settle.length} s later ${mib(rssSettled)}`,
+      `${settle.length} s later ${mib(rssSettled)} (V8 heap ${mib(heapSettled?.heapUsed)} used of ${mib(heapSettled?.heapTotal)}, buffers ${mib(heapSettled?.arrayBuffers)})`,
   );
   log(
     `fuzz: ${passed} passed, ${failed} failed (seed ${seed}, ${seconds.toFixed(1)} s); server ${finalHealth ? 'alive' : 'DEAD'}; ` +
@@ -409,6 +410,7 @@ export async function runFuzz({
       end: rssEnd,
       settled: rssSettled,
       settleSeconds: settle.length,
+      heapSettled: heapSettled?.heapUsed ?? null,
       categories: Object.fromEntries(
         names.map((n) => [
           n,

@@ -19,9 +19,9 @@ export const LIMITS = {
   /** JSON values (objects, arrays, scalars) in one request body; more → 400 (parsing builds them all) */
   maxJsonNodes: 200_000,
   /** entities clients wrote (POST/PATCH), JSON bytes, in one session; more → 400 quotaLimitReached */
-  maxSessionStoredBytes: 32 * 1024 * 1024,
+  maxSessionStoredBytes: 16 * 1024 * 1024,
   /** …and in all sessions together; more → the least recently used sessions holding writes are evicted */
-  maxStoredBytes: 64 * 1024 * 1024,
+  maxStoredBytes: 32 * 1024 * 1024,
   /** `$filter` expression length and parenthesis/operator nesting */
   maxFilterLength: 4096,
   maxFilterDepth: 32,
