@@ -139,3 +139,36 @@ t.test('the journal keeps a capped copy of a request with a large URL or header 
   small.headers['x-a'] = 'later';
   t.equal(journal.list().at(-1)!.headers['x-a'], 'later', 'small requests are referenced, not copied');
 });
+
+t.test('a scenario posted over the admin API: YAML up to maxRuntimeYamlBytes, JSON beyond', async (t) => {
+  const mock = await startMock(t, { scenarios: [scenario] });
+  const n = 1500; // ~100 KiB either way
+  const yamlText = `name: big\nroutes:\n${Array.from({ length: n }, (_, i) => `  - { id: r${i}, path: /v1.0/big/${i}, response: { status: 200 } }`).join('\n')}\n`;
+  t.ok(yamlText.length > LIMITS.maxRuntimeYamlBytes);
+  const post = (type: string, body: string) =>
+    getJson(`${mock.url}/__admin/scenarios`, { method: 'POST', headers: { 'content-type': type }, body });
+  const y = await post('application/yaml', yamlText);
+  t.equal(y.status, 400);
+  t.match(y.body.error.message, /YAML scenario sent at runtime is limited to 64 KiB; send it as JSON/);
+  const routes = Array.from({ length: n }, (_, i) => ({
+    id: `r${i}`,
+    path: `/v1.0/big/${i}`,
+    response: { status: 200 },
+  }));
+  const ok = await post('application/json', JSON.stringify({ name: 'big', routes }));
+  t.equal(ok.status, 201, 'the same scenario as JSON loads');
+  t.equal(ok.body.routes, n);
+  routes[7]!.response.status = 999;
+  const bad = await post('application/json', JSON.stringify({ name: 'big2', routes }));
+  t.equal(bad.status, 400);
+  t.match(
+    bad.body.error.message,
+    /routes\[7\]\.response\.status: must be <= 599/,
+    'its problem named by path',
+  );
+  const small = await post(
+    'application/yaml',
+    'name: small\nroutes: [{ path: /v1.0/small, response: { status: 200 } }]\n',
+  );
+  t.equal(small.status, 201, 'small YAML as before');
+});

@@ -452,6 +452,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       (req, reply) => {
         const r = loadScenarioTextGuarded(String(req.body ?? ''), {
           label: 'request',
+          maxYamlBytes: LIMITS.maxRuntimeYamlBytes,
           seedOverride: opts.seed,
         });
         if (!r.ok) {

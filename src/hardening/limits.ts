@@ -22,6 +22,11 @@ export const LIMITS = {
   maxSessionStoredBytes: 16 * 1024 * 1024,
   /** …and in all sessions together; more → the least recently used sessions holding writes are evicted */
   maxStoredBytes: 32 * 1024 * 1024,
+  /**
+   * a scenario sent while the mock serves (admin API, in-process loadScenario, --watch) longer than
+   * this is read as JSON only: the yaml parser allocates ~1 KB per byte of input
+   */
+  maxRuntimeYamlBytes: 64 * 1024,
   /** `$filter` expression length and parenthesis/operator nesting */
   maxFilterLength: 4096,
   maxFilterDepth: 32,
