@@ -389,15 +389,63 @@ function capBody(b: unknown): { value: unknown; truncated: boolean } {
     };
   }
   if (typeof b === 'string') return { value: capOwn(b, CAPS.body), truncated: b.length > CAPS.body };
-  let json: string;
+  let json: { text: string; more: boolean };
   try {
-    json = JSON.stringify(b);
+    json = jsonPrefix(b, CAPS.body);
   } catch {
     return { value: '<unserializable body>', truncated: true };
   }
-  if (json.length <= CAPS.body) return { value: b, truncated: false };
-  // a slice would keep the whole stringified body alive
-  return { value: ownString(json.slice(0, CAPS.body)), truncated: true };
+  if (!json.more) return { value: b, truncated: false };
+  return { value: json.text.slice(0, CAPS.body), truncated: true };
+}
+
+/**
+ * The first `max` characters of JSON.stringify(v) (more, perhaps) and whether the whole is longer,
+ * without stringifying a large body whole: a 3 MB string value is cut before it is escaped. Parsed
+ * JSON is plain data; anything else (a toJSON method) is stringified as it is.
+ */
+function jsonPrefix(v: unknown, max: number): { text: string; more: boolean } {
+  const parts: string[] = [];
+  let len = 0;
+  /** false once over the budget: stop */
+  const put = (s: string): boolean => {
+    parts.push(s);
+    len += s.length;
+    return len <= max;
+  };
+  const str = (s: string): boolean => {
+    if (s.length + len <= max) return put(JSON.stringify(s));
+    let n = max - len + 1;
+    const c = s.charCodeAt(n - 1);
+    if (c >= 0xd800 && c <= 0xdbff) n++; // not between the halves of a surrogate pair
+    put(JSON.stringify(s.slice(0, n)).slice(0, -1));
+    return false;
+  };
+  const walk = (x: unknown): boolean => {
+    if (typeof x === 'string') return str(x);
+    if (x === null || typeof x !== 'object') return put(JSON.stringify(x) ?? 'null');
+    if (Array.isArray(x)) {
+      if (!put('[')) return false;
+      for (let i = 0; i < x.length; i++) {
+        if (i > 0 && !put(',')) return false;
+        if (!walk(x[i] === undefined || typeof x[i] === 'function' ? null : x[i])) return false;
+      }
+      return put(']');
+    }
+    if (typeof (x as { toJSON?: unknown }).toJSON === 'function') return put(JSON.stringify(x));
+    if (!put('{')) return false;
+    let first = true;
+    for (const k of Object.keys(x)) {
+      const val = (x as Record<string, unknown>)[k];
+      if (val === undefined || typeof val === 'function') continue;
+      if (!first && !put(',')) return false;
+      first = false;
+      if (!str(k) || !put(':') || !walk(val)) return false;
+    }
+    return put('}');
+  };
+  const complete = walk(v);
+  return { text: parts.join(''), more: !complete };
 }
 
 /** binary rather than text: NUL and other C0 controls except tab, LF, CR */

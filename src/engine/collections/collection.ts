@@ -240,7 +240,8 @@ function create(
   const entity: Entity = keyName === 'id' ? { id: key } : { id: body.id ?? seededGuid(session.rng) };
   for (const [k, v] of Object.entries(body)) if (!k.startsWith('@odata.') && k !== 'id') entity[k] = v;
   if (keyName !== 'id') entity[keyName] = given ?? key;
-  const bytes = jsonBytes(entity);
+  // the JSON text's length when the server parsed it: a large body is not stringified once more
+  const bytes = req.bodyBytes ?? jsonBytes(entity);
   if (!session.charge(bytes)) return quotaReached(req, ctx);
   const s = st.create(key, entity, bytes);
   const location = `${req.path.replace(/\/$/, '')}/${encodeURIComponent(key)}`;
