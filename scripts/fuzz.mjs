@@ -242,6 +242,7 @@ export async function runFuzz({
 
   await healthy(server.port);
   const rssBefore = server.rss().rss;
+  const heapBefore = await server.heap();
   const started = Date.now();
   let next = 0;
   let sinceHealth = 0;
@@ -389,7 +390,7 @@ export async function runFuzz({
   }
   log(`fuzz: slowest exchange ${slowest.ms} ms (${slowest.what})`);
   log(
-    `fuzz: RSS before ${mib(rssBefore)}, peak ${mib(peak)}, at the end ${mib(rssEnd)}, ` +
+    `fuzz: RSS before ${mib(rssBefore)} (V8 heap ${mib(heapBefore?.heapUsed)} used), peak ${mib(peak)}, at the end ${mib(rssEnd)}, ` +
       `${settle.length} s later ${mib(rssSettled)} (V8 heap ${mib(heapSettled?.heapUsed)} used of ${mib(heapSettled?.heapTotal)}, buffers ${mib(heapSettled?.arrayBuffers)})`,
   );
   log(

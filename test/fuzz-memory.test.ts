@@ -41,7 +41,10 @@ t.test('2,000 hostile requests, server in a child process with --max-old-space-s
   t.equal(table.length, 6, 'a table line per category');
   await t.test('RSS from /proc', { skip: hasProc ? false : 'no /proc here: RSS reads n/a' }, async (t) => {
     for (const l of table) t.match(l, /\d+ +\d+ +\d+ +\d+\.\d MiB$/, 'requests and a peak RSS in MiB');
-    t.match(lines.join('\n'), /RSS before \d+\.\d MiB, peak \d+\.\d MiB, at the end \d+\.\d MiB, 2 s later/);
+    t.match(
+      lines.join('\n'),
+      /RSS before \d+\.\d MiB \(V8 heap \d+\.\d MiB used\), peak \d+\.\d MiB, at the end \d+\.\d MiB, 2 s later/,
+    );
     const m = r.memory;
     for (const k of ['before', 'peak', 'end', 'settled']) t.ok(m[k] > 10 * 1024 * 1024, `${k} RSS read`);
     t.ok(m.peak >= m.before, 'the peak is at least the start');
