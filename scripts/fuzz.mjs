@@ -229,6 +229,7 @@ export async function runFuzz({
   settleSeconds = 60,
   order = 'mixed',
   sampleMs = 20,
+  resetSettleSeconds = 0,
 }) {
   const server = mod
     ? await inProcessServer(mod, seed)
@@ -359,6 +360,13 @@ export async function runFuzz({
   }
   const rssSettled = settle.length ? settle.at(-1) : rssEnd;
   const heapSettled = await server.heap();
+  // then as a fixture between test files: after POST /__admin/reset (journal, sessions and writes gone)
+  let rssAfterReset = null;
+  if (resetSettleSeconds > 0 && !server.exited()) {
+    await exchange(server.port, [request('POST', '/__admin/reset')], { timeoutMs: 5000 });
+    for (let s = 0; s < resetSettleSeconds && !server.exited(); s++) await sleep(1000);
+    rssAfterReset = server.rss().rss;
+  }
   const { prototypesClean, polluted } = await server.finish();
 
   log(`fuzz: server ${server.where}`);
@@ -393,6 +401,8 @@ export async function runFuzz({
     `fuzz: RSS before ${mib(rssBefore)} (V8 heap ${mib(heapBefore?.heapUsed)} used), peak ${mib(peak)}, at the end ${mib(rssEnd)}, ` +
       `${settle.length} s later ${mib(rssSettled)} (V8 heap ${mib(heapSettled?.heapUsed)} used of ${mib(heapSettled?.heapTotal)}, buffers ${mib(heapSettled?.arrayBuffers)})`,
   );
+  if (rssAfterReset !== null)
+    log(`fuzz: RSS ${resetSettleSeconds} s after POST /__admin/reset: ${mib(rssAfterReset)}`);
   log(
     `fuzz: ${passed} passed, ${failed} failed (seed ${seed}, ${seconds.toFixed(1)} s); server ${finalHealth ? 'alive' : 'DEAD'}; ` +
       `prototypes ${prototypesClean ? 'clean' : 'POLLUTED'}`,
@@ -412,6 +422,7 @@ export async function runFuzz({
       settled: rssSettled,
       settleSeconds: settle.length,
       heapSettled: heapSettled?.heapUsed ?? null,
+      afterReset: rssAfterReset,
       categories: Object.fromEntries(
         names.map((n) => [
           n,
@@ -450,6 +461,9 @@ async function main() {
       count: { type: 'string', default: '10000' },
       concurrency: { type: 'string', default: '8' },
       settle: { type: 'string', default: '60' },
+      'reset-settle': { type: 'string', default: '0' },
+      // another build's index (e.g. an older checkout's dist/index.js), to compare
+      'server-module': { type: 'string' },
       'max-rss': { type: 'string' },
       'server-node-args': { type: 'string', default: '' },
       order: { type: 'string', default: 'mixed' },
@@ -462,6 +476,8 @@ async function main() {
     count: Number(values.count),
     concurrency: Number(values.concurrency),
     settleSeconds: Number(values.settle),
+    resetSettleSeconds: Number(values['reset-settle']),
+    ...(values['server-module'] ? { serverModule: pathToFileURL(values['server-module']).href } : {}),
     serverNodeArgs: values['server-node-args'].split(/\s+/).filter(Boolean),
     order: values.order,
   });
