@@ -17,7 +17,7 @@ import { sessionId } from './engine/sessions.js';
 import { bodyBytes, type Decision, type GraphRequest } from './engine/types.js';
 import { errorDecision } from './graph/respond.js';
 import { reasonPhrases } from './graph/status-codes.js';
-import { jsonTooDeep, LIMITS } from './hardening/limits.js';
+import { jsonLimitExceeded, LIMITS } from './hardening/limits.js';
 import { identityRoutes } from './identity/token-endpoint.js';
 import type { ErrorOverrideSpec } from './scenario/schema.js';
 import type { TlsMaterial } from './tls.js';
@@ -65,6 +65,13 @@ const FASTIFY_ERRORS: Record<string, { status: number; error?: ErrorOverrideSpec
     error: {
       code: 'BadRequest',
       message: `The JSON payload nests more than ${LIMITS.maxJsonDepth} levels deep.`,
+    },
+  },
+  M365MOCK_JSON_TOO_MANY_VALUES: {
+    status: 400,
+    error: {
+      code: 'BadRequest',
+      message: `The JSON payload holds more than ${LIMITS.maxJsonNodes} values.`,
     },
   },
 };
@@ -127,7 +134,10 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
     const text = body as string;
     // remembered so the journal can tell a large parsed body from a small one (chunked: no Content-Length)
     (req as unknown as Record<symbol, number>)[BODY_BYTES] = text.length;
-    if (jsonTooDeep(text)) done(Object.assign(new Error('too deep'), { code: 'M365MOCK_JSON_TOO_DEEP' }));
+    const problem = jsonLimitExceeded(text);
+    if (problem === 'depth') done(Object.assign(new Error('too deep'), { code: 'M365MOCK_JSON_TOO_DEEP' }));
+    else if (problem === 'nodes')
+      done(Object.assign(new Error('too many values'), { code: 'M365MOCK_JSON_TOO_MANY_VALUES' }));
     else parseJson(req, text, done);
   });
 
@@ -237,6 +247,7 @@ const CLIENT_ERRORS: Record<number, ErrorOverrideSpec> = {
 
 function fastifyErrorDecision(err: FastifyError, request: FastifyRequest, log: ServerLog): Decision {
   const known = err.code ? FASTIFY_ERRORS[err.code] : undefined;
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') lingerOnClose(request.raw.socket);
   let status = known?.status ?? err.statusCode ?? 500;
   if (status < 400 || status > 599) status = 500;
   if (status >= 500) {
@@ -248,6 +259,25 @@ function fastifyErrorDecision(err: FastifyError, request: FastifyRequest, log: S
     scenario: null,
     error: known?.error,
   });
+}
+
+/**
+ * A 413 is answered before the client has sent its body. Closing the socket with that body unread
+ * makes the kernel send a reset, which can discard the 413 before the client reads it (the client
+ * then sees EPIPE/ECONNRESET, not the envelope). So the socket ends its side, keeps reading (and
+ * dropping: the request is dumped, nothing is buffered) until the client closes, for at most
+ * LIMITS.lingerMs.
+ */
+function lingerOnClose(socket: Duplex & { destroySoon?: () => void }): void {
+  if (socket.destroyed || !socket.destroySoon) return;
+  socket.destroySoon = () => {
+    socket.end();
+    socket.resume();
+    const timer = setTimeout(() => socket.destroy(), LIMITS.lingerMs);
+    timer.unref();
+    socket.once('end', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
+  };
 }
 
 const DOUBLED = /^\/(?:v1\.0|beta)\/https?:\/\/?[^/]+(\/.*)?$/i;

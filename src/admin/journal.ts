@@ -11,7 +11,14 @@ import { TextRing } from './text-ring.js';
 
 export const DEFAULT_JOURNAL_SIZE = 10_000;
 /** caps applied to what the journal shows (and, for large bodies, to what it keeps) */
-export const CAPS = { url: 2048, headerValue: 1024, headers: 64, body: 16 * 1024 } as const;
+export const CAPS = {
+  url: 2048,
+  headerValue: 1024,
+  /** a real Graph token is 1.5–3 KB: kept whole up to this, so its claims can be shown */
+  authorization: 8 * 1024,
+  headers: 64,
+  body: 16 * 1024,
+} as const;
 
 /** One answered request, as GET /__admin/requests shows it (DESIGN §4). */
 export interface JournalEntry {
@@ -409,15 +416,64 @@ function capBody(b: unknown): { value: unknown; truncated: boolean } {
       truncated: b.length > CAPS.body,
     };
   }
-  if (typeof b === 'string') return { value: cap(b, CAPS.body), truncated: b.length > CAPS.body };
-  let json: string;
+  if (typeof b === 'string') return { value: capString(b, CAPS.body), truncated: b.length > CAPS.body };
+  let json: { text: string; more: boolean };
   try {
-    json = JSON.stringify(b);
+    json = jsonPrefix(b, CAPS.body);
   } catch {
     return { value: '<unserializable body>', truncated: true };
   }
-  if (json.length <= CAPS.body) return { value: b, truncated: false };
-  return { value: json.slice(0, CAPS.body), truncated: true };
+  if (!json.more) return { value: b, truncated: false };
+  return { value: json.text.slice(0, CAPS.body), truncated: true };
+}
+
+/**
+ * The first `max` characters of JSON.stringify(v) (more, perhaps) and whether the whole is longer,
+ * without stringifying a large body whole: a 3 MB string value is cut before it is escaped. Parsed
+ * JSON is plain data; anything else (a toJSON method) is stringified as it is.
+ */
+function jsonPrefix(v: unknown, max: number): { text: string; more: boolean } {
+  const parts: string[] = [];
+  let len = 0;
+  /** false once over the budget: stop */
+  const put = (s: string): boolean => {
+    parts.push(s);
+    len += s.length;
+    return len <= max;
+  };
+  const str = (s: string): boolean => {
+    if (s.length + len <= max) return put(JSON.stringify(s));
+    let n = max - len + 1;
+    const c = s.charCodeAt(n - 1);
+    if (c >= 0xd800 && c <= 0xdbff) n++; // not between the halves of a surrogate pair
+    put(JSON.stringify(s.slice(0, n)).slice(0, -1));
+    return false;
+  };
+  const walk = (x: unknown): boolean => {
+    if (typeof x === 'string') return str(x);
+    if (x === null || typeof x !== 'object') return put(JSON.stringify(x) ?? 'null');
+    if (Array.isArray(x)) {
+      if (!put('[')) return false;
+      for (let i = 0; i < x.length; i++) {
+        if (i > 0 && !put(',')) return false;
+        if (!walk(x[i] === undefined || typeof x[i] === 'function' ? null : x[i])) return false;
+      }
+      return put(']');
+    }
+    if (typeof (x as { toJSON?: unknown }).toJSON === 'function') return put(JSON.stringify(x));
+    if (!put('{')) return false;
+    let first = true;
+    for (const k of Object.keys(x)) {
+      const val = (x as Record<string, unknown>)[k];
+      if (val === undefined || typeof val === 'function') continue;
+      if (!first && !put(',')) return false;
+      first = false;
+      if (!str(k) || !put(':') || !walk(val)) return false;
+    }
+    return put('}');
+  };
+  const complete = walk(v);
+  return { text: parts.join(''), more: !complete };
 }
 
 /** binary rather than text: NUL and other C0 controls except tab, LF, CR */

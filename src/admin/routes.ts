@@ -15,7 +15,7 @@ import type {
 import type { MockEngine } from '../engine/engine.js';
 import type { ManualOutage } from '../engine/outage.js';
 import { isPromise } from '../engine/store/store.js';
-import { jsonTooDeep, LIMITS } from '../hardening/limits.js';
+import { jsonLimitExceeded, LIMITS } from '../hardening/limits.js';
 import { loadScenarioTextGuarded } from '../scenario/guarded-load.js';
 import { formatIssue } from '../scenario/parse.js';
 import { ADMIN_SCHEMAS as S } from '../schemas.js';
@@ -445,11 +445,14 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
     if (text.trim() === '') done(null, undefined);
-    else if (jsonTooDeep(text))
+    else if (jsonLimitExceeded(text))
       done(
-        Object.assign(new Error(`the JSON body nests more than ${LIMITS.maxJsonDepth} levels`), {
-          statusCode: 400,
-        }),
+        Object.assign(
+          new Error(
+            `the JSON body nests more than ${LIMITS.maxJsonDepth} levels or holds more than ${LIMITS.maxJsonNodes} values`,
+          ),
+          { statusCode: 400 },
+        ),
       );
     else parseJson(req, text, done);
   });
@@ -487,6 +490,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       (req, reply) => {
         const r = loadScenarioTextGuarded(String(req.body ?? ''), {
           label: 'request',
+          maxYamlBytes: LIMITS.maxRuntimeYamlBytes,
           seedOverride: opts.seed,
         });
         if (!r.ok) {

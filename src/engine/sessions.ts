@@ -1,6 +1,9 @@
 // Per scenario × x-mock-session state: sequence positions and the seeded random stream. Live
 // sessions are capped; the least recently used one is evicted, so hostile session ids cannot grow
-// memory without bound.
+// memory without bound. What clients write into collections (POST/PATCH) is counted in bytes too:
+// past LIMITS.maxStoredBytes the least recently used sessions that hold writes are evicted, and one
+// session cannot hold more than LIMITS.maxSessionStoredBytes (its writes are then refused).
+import { LIMITS } from '../hardening/limits.js';
 import type { CompiledScenario } from '../scenario/compiled.js';
 import { createRng, type Rng } from './random.js';
 
@@ -11,6 +14,13 @@ export interface SessionState {
   rng: Rng;
   /** per-feature state (limiters, collections, operations) keyed by the feature's name */
   readonly slots: Map<string, unknown>;
+  /** bytes of client-written entities this session holds (JSON length) */
+  storedBytes: number;
+  /**
+   * Counts `delta` bytes of writes (negative: freed). False, and nothing counted, when the session
+   * would go over LIMITS.maxSessionStoredBytes: the write must be refused.
+   */
+  charge(delta: number): boolean;
 }
 
 export const MAX_SESSION_ID = 128;
@@ -18,6 +28,8 @@ export const DEFAULT_MAX_SESSIONS = 1000;
 
 export class SessionStore {
   private readonly byScenario = new Map<string, Map<string, SessionState>>();
+  /** storedBytes of every live session */
+  storedBytes = 0;
 
   constructor(private readonly maxSessions = DEFAULT_MAX_SESSIONS) {}
 
@@ -36,12 +48,21 @@ export class SessionStore {
       }
       return s;
     }
-    s = { id, seq: new Map(), rng: createRng(scenario.seed, id), slots: new Map() };
+    const state: SessionState = {
+      id,
+      seq: new Map(),
+      rng: createRng(scenario.seed, id),
+      slots: new Map(),
+      storedBytes: 0,
+      charge: (delta) => this.charge(state, delta),
+    };
+    s = state;
     sessions.set(id, s);
     if (sessions.size > this.maxSessions) {
-      for (const old of sessions.keys()) {
+      for (const [old, o] of sessions) {
         if (old !== '') {
           sessions.delete(old);
+          this.storedBytes -= o.storedBytes;
           break;
         }
       }
@@ -49,16 +70,42 @@ export class SessionStore {
     return s;
   }
 
+  private charge(s: SessionState, delta: number): boolean {
+    if (delta > 0 && s.storedBytes + delta > LIMITS.maxSessionStoredBytes) return false;
+    s.storedBytes += delta;
+    this.storedBytes += delta;
+    if (this.storedBytes > LIMITS.maxStoredBytes) this.evictFor(s);
+    return true;
+  }
+
+  /** Evicts the least recently used sessions holding writes (not `keep`) until under the budget. */
+  private evictFor(keep: SessionState): void {
+    for (const sessions of this.byScenario.values()) {
+      for (const [id, o] of sessions) {
+        if (this.storedBytes <= LIMITS.maxStoredBytes) return;
+        if (o === keep || o.storedBytes === 0) continue;
+        sessions.delete(id);
+        this.storedBytes -= o.storedBytes;
+      }
+    }
+  }
+
   /** Forgets state: of one session, of one scenario, or everything. */
   reset(opts: { session?: string; scenario?: string } = {}): void {
     for (const [name, sessions] of this.byScenario) {
       if (opts.scenario !== undefined && name !== opts.scenario) continue;
-      if (opts.session === undefined) sessions.clear();
-      else sessions.delete(opts.session);
+      if (opts.session === undefined) {
+        for (const o of sessions.values()) this.storedBytes -= o.storedBytes;
+        sessions.clear();
+      } else {
+        this.storedBytes -= sessions.get(opts.session)?.storedBytes ?? 0;
+        sessions.delete(opts.session);
+      }
     }
   }
 
   forgetScenario(name: string): void {
+    for (const o of this.byScenario.get(name)?.values() ?? []) this.storedBytes -= o.storedBytes;
     this.byScenario.delete(name);
   }
 

@@ -12,8 +12,21 @@ export const LIMITS = {
   headersTimeoutMs: 10_000,
   /** a request (headers and body) not complete after this long gets a 408 and is closed */
   requestTimeoutMs: 30_000,
+  /** after a 413 the socket keeps reading (and dropping) the unread body this long, so the client sees the answer */
+  lingerMs: 2_000,
   /** how often Node checks the two timeouts above */
   timeoutCheckMs: 1_000,
+  /** JSON values (objects, arrays, scalars) in one request body; more → 400 (parsing builds them all) */
+  maxJsonNodes: 200_000,
+  /** entities clients wrote (POST/PATCH), JSON bytes, in one session; more → 400 quotaLimitReached */
+  maxSessionStoredBytes: 16 * 1024 * 1024,
+  /** …and in all sessions together; more → the least recently used sessions holding writes are evicted */
+  maxStoredBytes: 32 * 1024 * 1024,
+  /**
+   * a scenario sent while the mock serves (admin API, in-process loadScenario, --watch) longer than
+   * this is read as JSON only: the yaml parser allocates ~1 KB per byte of input
+   */
+  maxRuntimeYamlBytes: 64 * 1024,
   /** `$filter` expression length and parenthesis/operator nesting */
   maxFilterLength: 4096,
   maxFilterDepth: 32,
@@ -38,6 +51,32 @@ export function jsonTooDeep(text: string, max: number = LIMITS.maxJsonDepth): bo
     } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
   }
   return false;
+}
+
+/**
+ * Why a JSON request body is refused before it is parsed: 'depth' (nested deeper than maxJsonDepth)
+ * or 'nodes' (more than maxJsonNodes values: `[{},{},…]` in 4 MB is over a million objects, ~70 MB
+ * of heap for one request). One linear scan, and none at all for a body too short to break either.
+ */
+export function jsonLimitExceeded(text: string): 'depth' | 'nodes' | undefined {
+  if (text.length <= LIMITS.maxJsonNodes) return jsonTooDeep(text) ? 'depth' : undefined;
+  let depth = 0;
+  let nodes = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > LIMITS.maxJsonDepth) return 'depth';
+      if (++nodes > LIMITS.maxJsonNodes) return 'nodes';
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+    // every value after the first in a container follows a comma
+    else if (c === 44 /* , */ && ++nodes > LIMITS.maxJsonNodes) return 'nodes';
+  }
+  return undefined;
 }
 
 /** The first OData system query option ($top, $filter, …) given more than once, if any. */

@@ -66,10 +66,10 @@ export function loadScenarioFile(file: string, seedOverride?: number): LoadResul
 
 export function loadScenarioText(
   text: string,
-  opts: { file?: string; label?: string; baseDir?: string; seedOverride?: number },
+  opts: { file?: string; label?: string; baseDir?: string; seedOverride?: number; maxYamlBytes?: number },
 ): LoadResult {
   const label = opts.file ?? opts.label ?? '<scenario>';
-  const parsed = parseScenarioText(text, label);
+  const parsed = parseScenarioText(text, label, opts.maxYamlBytes);
   if (!parsed.ok) return parsed;
   const compiled = compileScenario(parsed.value, { ...opts, locate: parsed.locate });
   if (!compiled.ok) return compiled;

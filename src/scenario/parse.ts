@@ -72,10 +72,17 @@ export function scenarioTextKey(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function parseScenarioText(text: string, file: string): ParseResult {
+/**
+ * `maxYamlBytes`: a text longer than this never reaches the yaml parser, which allocates about 1 KB
+ * per byte of input (a 126 KiB scenario: ~140 MiB of garbage, ~14 MiB live at once). Set for text
+ * that arrives while the mock serves (admin API, in-process API); valid JSON of any size up to
+ * maxBytes still loads (JSON.parse), JSON with problems is reported without line numbers.
+ */
+export function parseScenarioText(text: string, file: string, maxYamlBytes = Infinity): ParseResult {
   if (Buffer.byteLength(text) > LIMITS.maxBytes) {
     return fail(file, 1, 1, `file is larger than ${LIMITS.maxBytes} bytes`);
   }
+  if (text.length > maxYamlBytes) return parseLargeJson(text, file, maxYamlBytes);
   // Valid machine-written JSON (a generated 10,000-route scenario) skips the yaml parser, ~50× slower;
   // its source map is built only if the compiler finds something to report. Anything else, or any
   // problem, takes the yaml path, which locates it.
@@ -89,6 +96,41 @@ export function parseScenarioText(text: string, file: string): ParseResult {
   const json = plainJson(text);
   if (json !== undefined && validate(json)) return { ok: true, value: json, locate: locateLater(text, file) };
   return parseWithYaml(text, file);
+}
+
+/** Text too large for the yaml parser: plain JSON, with its problems at 1:1 and a JSON path. */
+function parseLargeJson(text: string, file: string, maxYamlBytes: number): ParseResult {
+  const kib = Math.floor(maxYamlBytes / 1024);
+  if (text.trimStart()[0] !== '{') {
+    return fail(
+      file,
+      1,
+      1,
+      `a YAML scenario sent at runtime is limited to ${kib} KiB; send it as JSON or load it from a file`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return fail(
+      file,
+      1,
+      1,
+      `not valid JSON (over ${kib} KiB, so not read as YAML): ${(err as Error).message}`,
+    );
+  }
+  if (countKeys(value) !== countKeyTokens(text))
+    return fail(file, 1, 1, 'a key is given twice, or is __proto__, constructor or prototype');
+  const nowhere: Locate = () => ({ line: 1, col: 1 });
+  if (validate(value)) return { ok: true, value, locate: nowhere };
+  const issues = explain(validate.errors ?? []).map((e) => ({
+    file,
+    line: 1,
+    col: 1,
+    message: describe(e, pointerToPath(e.instancePath)),
+  }));
+  return { ok: false, issues: dedupe(issues) };
 }
 
 /** Locations from the yaml parser, parsed only if the compiler finds something to report. */

@@ -5,7 +5,7 @@
 // (tenant/generate.ts). Singletons and single-valued navigation properties are generated entities a
 // PATCH updates; actions answer 202/204 or their declared return type; functions their declared type.
 import { randomUUID } from 'node:crypto';
-import { answerCollection, collectionState } from '../engine/collections/collection.js';
+import { answerCollection, collectionState, quotaReached } from '../engine/collections/collection.js';
 import type { SessionState } from '../engine/sessions.js';
 import type { Decision, GraphRequest } from '../engine/types.js';
 import { baseHeaders, clientRequestId } from '../graph/headers.js';
@@ -184,6 +184,9 @@ function collectionRoute(
   return route;
 }
 
+/** JSON bytes of a patched singleton, counted against its session (LIMITS.maxSessionStoredBytes) */
+const written = new WeakMap<object, number>();
+
 /** A singleton or single-valued navigation property: generated per path, PATCH merges into the session's copy. */
 function singleEntity(
   owner: CompiledScenario,
@@ -201,7 +204,13 @@ function singleEntity(
   }
   if (entity === null) return errorDecision(404, req, ctx);
   if (req.method === 'PATCH' || req.method === 'PUT') {
-    if (isObject(req.body)) Object.assign(entity, req.body);
+    if (isObject(req.body)) {
+      const next = { ...entity, ...req.body };
+      const bytes = JSON.stringify(next).length;
+      if (!session.charge(bytes - (written.get(entity) ?? 0))) return quotaReached(req, ctx);
+      Object.assign(entity, req.body);
+      written.set(entity, bytes);
+    }
     return empty(204, req, ctx);
   }
   if (req.method === 'DELETE') {

@@ -12,6 +12,7 @@ import {
   searchMatches,
 } from '../../graph/odata/query.js';
 import { errorDecision, extend, type RespondContext, respond } from '../../graph/respond.js';
+import { LIMITS } from '../../hardening/limits.js';
 import type { CompiledResponse, CompiledRoute } from '../../scenario/compiled.js';
 import { parseDuration } from '../../scenario/duration.js';
 import type { ErrorOverrideSpec, WorkloadName } from '../../scenario/schema.js';
@@ -133,11 +134,15 @@ export function answerCollection(
       if (stale) return stale(ctx);
       if (method === 'DELETE') {
         st.delete(s);
+        session.charge(-s.bytes);
         return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
       }
       const patch = jsonObject(req.body);
       if (!patch) return errorDecision(400, req, extend(ctx, { error: emptyPayload(ctx.workload) }));
-      st.update(s, patch);
+      const next = st.patched(s, patch);
+      const bytes = jsonBytes(next);
+      if (!session.charge(bytes - s.bytes)) return quotaReached(req, ctx);
+      st.update(s, next, bytes);
       if (prefers(req, 'return=representation')) {
         const body = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
         return json(200, body, req, ctx);
@@ -235,7 +240,10 @@ function create(
   const entity: Entity = keyName === 'id' ? { id: key } : { id: body.id ?? seededGuid(session.rng) };
   for (const [k, v] of Object.entries(body)) if (!k.startsWith('@odata.') && k !== 'id') entity[k] = v;
   if (keyName !== 'id') entity[keyName] = given ?? key;
-  const s = st.create(key, entity);
+  // the JSON text's length when the server parsed it: a large body is not stringified once more
+  const bytes = req.bodyBytes ?? jsonBytes(entity);
+  if (!session.charge(bytes)) return quotaReached(req, ctx);
+  const s = st.create(key, entity, bytes);
   const location = `${req.path.replace(/\/$/, '')}/${encodeURIComponent(key)}`;
   if (prefers(req, 'return=minimal'))
     return respond({ status: 204, headers: NO_CONTENT, location }, req, ctx);
@@ -244,6 +252,30 @@ function create(
     { status: 201, headers: CREATED, body: Buffer.from(JSON.stringify(out)), location },
     req,
     ctx,
+  );
+}
+
+/** What an entity costs its session: its JSON length (a cheap, stable measure of what it holds). */
+function jsonBytes(e: Entity): number {
+  try {
+    return JSON.stringify(e).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The session holds LIMITS.maxSessionStoredBytes of writes already: refused, nothing stored. */
+export function quotaReached(req: GraphRequest, ctx: RespondContext): Decision {
+  const mib = LIMITS.maxSessionStoredBytes / 1024 / 1024;
+  return errorDecision(
+    400,
+    req,
+    extend(ctx, {
+      error: {
+        code: 'quotaLimitReached',
+        message: `This mock session already holds ${mib} MiB of written entities; reset it (POST /__admin/reset) or use another x-mock-session.`,
+      },
+    }),
   );
 }
 

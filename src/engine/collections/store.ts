@@ -11,6 +11,8 @@ export interface Stored {
   version: number;
   /** the change counter value of this entity's last create/update */
   changedSeq: number;
+  /** JSON bytes a client wrote into it, counted against its session (0 for seed entities) */
+  bytes: number;
 }
 
 /** Each state gets a fresh epoch: delta tokens from before a reset or an expiry no longer fit. */
@@ -31,7 +33,7 @@ export class CollectionState {
     seed.forEach((e, i) => {
       const v = e[keyName];
       const key = typeof v === 'string' || typeof v === 'number' ? String(v) : `item-${i}`;
-      if (!this.items.has(key)) this.items.set(key, { key, entity: e, version: 1, changedSeq: 0 });
+      if (!this.items.has(key)) this.items.set(key, { key, entity: e, version: 1, changedSeq: 0, bytes: 0 });
     });
   }
 
@@ -44,20 +46,26 @@ export class CollectionState {
     return this.items.get(key);
   }
 
-  create(key: string, entity: Entity): Stored {
-    const s: Stored = { key, entity, version: 1, changedSeq: ++this.seq };
+  create(key: string, entity: Entity, bytes = 0): Stored {
+    const s: Stored = { key, entity, version: 1, changedSeq: ++this.seq, bytes };
     this.items.set(key, s);
     this.removed.delete(key);
     return s;
   }
 
-  update(s: Stored, patch: Entity): void {
+  /** The entity `patch` would make (not stored yet: its size is checked first). */
+  patched(s: Stored, patch: Entity): Entity {
     const next: Entity = { ...s.entity };
     for (const [k, v] of Object.entries(patch)) {
       if (k === this.keyName || k.startsWith('@odata.')) continue;
       next[k] = v;
     }
+    return next;
+  }
+
+  update(s: Stored, next: Entity, bytes = s.bytes): void {
     s.entity = next;
+    s.bytes = bytes;
     s.version++;
     s.changedSeq = ++this.seq;
   }
