@@ -1,7 +1,7 @@
 // Admin calls on one replica apply to all: a REAL redis-server and three real replicas (port 0, one
 // prefix) — a reset on replica 1 empties a collection written on replica 3 (state only replica 3
 // held), an outage started on replica 2 makes 1 and 3 answer 503 and stops there too, a route patch,
-// a scenario load and an unload on replica 1 are seen on the others, and a replica loaded with other
+// a scenario load and an unload and a delta expiry on replica 1 are seen on the others, and a replica loaded with other
 // scenarios makes health say scenariosConsistent: false. Then Redis lost: admin calls still apply
 // locally, and the channel is back by itself once Redis is. Propagation is polled with a deadline.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +23,12 @@ const scenario: ScenarioFile = {
       path: '/v1.0/users',
       workload: 'directory',
       collection: { items: [{ id: 'u1', displayName: 'Adele' }] },
+    },
+    {
+      id: 'drive',
+      path: '/v1.0/me/drive/root/children',
+      workload: 'onedrive',
+      collection: { items: [{ id: 'f1', name: 'a.txt' }], delta: {} },
     },
   ],
 };
@@ -144,6 +150,20 @@ t.test('admin calls on one replica apply to the others', { skip }, async (t) => 
     (await getJson(`${m2.url}/__admin/scenarios`)).body.scenarios.map((s: { name: string }) => s.name);
   t.same(await until(names, (n) => !n.includes('extra')), ['pubsub'], 'unloaded on replica 2 too');
   t.not((await getJson(`${m2.url}/v1.0/extra`)).body?.extra, true, 'the route no longer answers there');
+
+  // delta tokens expired on replica 1: a deltaLink replica 3 issued answers 410 resync
+  const delta = await getJson(`${m3.url}/v1.0/me/drive/root/children/delta`);
+  const link = delta.body['@odata.deltaLink'] as string;
+  t.equal((await getJson(link)).status, 200, 'the deltaLink works on replica 3');
+  t.equal((await admin(m1.url, '/delta/expire', 'POST', { routeId: 'drive' })).status, 200);
+  t.equal(
+    await until(
+      () => status(link),
+      (s) => s === 410,
+    ),
+    410,
+    'expired on replica 1, stale on replica 3',
+  );
 
   // after all that, the three still agree
   const same = await until(
