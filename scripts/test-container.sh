@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run test:container — builds the Docker image and uses it the way users do: port mapping, built-in
 # scenarios, a mounted /scenarios folder, `healthcheck` inside the container, a refused invalid scenario,
-# and a `stop` that completes within 2 s. Uses docker when a Docker engine answers; otherwise podman,
+# a `stop` that completes within 2 s, and the docker-compose.yml topology (Redis + three replicas + the
+# round-robin proxy) started with plain `run` commands on a container network: no compose needed. Uses docker when a Docker engine answers; otherwise podman,
 # provisioned by ../shared/tools/container-base.sh (needs root; builds node:20-bookworm-slim locally).
 # Ends with one summary line: `container: N passed, M failed`; exit 0 iff nothing failed.
 set -euo pipefail
@@ -12,6 +13,7 @@ tag=$$
 pass=0
 fail=0
 containers=()
+networks=()
 tmp=$(mktemp -d)
 
 ok() { pass=$((pass + 1)); printf 'ok   %s\n' "$*"; }
@@ -22,12 +24,14 @@ check() { # check "description" command...
 }
 cleanup() {
   for c in "${containers[@]}"; do $engine rm -f "$c" >/dev/null 2>&1 || true; done
+  for n in "${networks[@]}"; do $engine network rm -f "$n" >/dev/null 2>&1 || true; done
   rm -rf "$tmp"
 }
 
 if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
   engine=docker
   build=(docker build -t "$IMAGE" .)
+  build_redis=(docker build -t "$IMAGE-redis" -f examples/compose/redis.Dockerfile examples/compose)
 else
   shared=${M365_MOCK_SHARED:-../shared}
   if [ ! -x "$shared/tools/container-base.sh" ]; then
@@ -38,6 +42,8 @@ else
   eval "$("$shared/tools/container-base.sh")"
   engine=podman
   build=(podman build --pull=never --network host --format docker -t "$IMAGE" .)
+  build_redis=(podman build --pull=never --network host --format docker -t "$IMAGE-redis" \
+    -f examples/compose/redis.Dockerfile examples/compose)
 fi
 trap cleanup EXIT
 
@@ -169,6 +175,73 @@ if [ "$code" = 2 ] && grep -q '^/scenarios/broken.yaml:5:5: ' <<<"$logs"; then
 else
   tail -5 <<<"$logs"
   bad "an invalid scenario stops the container with exit code 2 (got $code) and file:line:col"
+fi
+
+# 4. docker-compose.yml's topology: Redis, three replicas with --state redis://…, the round-robin proxy
+# (examples/compose/proxy.mjs on the node base image); the same services, started one `run` at a time
+# send METHOD URL [JSON]: prints the status code
+send() {
+  curl -s -m 5 -o "$tmp/body" -w '%{http_code}' -X "$1" -H 'content-type: application/json' \
+    ${3:+--data "$3"} "$2" 2>/dev/null || true
+}
+# all N URL STATUS: N requests in a row (one per replica through the proxy) answer STATUS, within 10 s
+all() {
+  local n=$1 url=$2 want=$3 run=0
+  for _ in $(seq 1 100); do
+    if [ "$(get "$url")" = "$want" ]; then run=$((run + 1)); else run=0; fi
+    [ "$run" -ge "$n" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+net=m365-mock-test-$tag-net
+if ! "${build_redis[@]}" >"$tmp/build-redis.log" 2>&1; then
+  tail -10 "$tmp/build-redis.log"
+  bad 'redis image builds (examples/compose/redis.Dockerfile)'
+elif ! $engine network create "$net" >/dev/null; then
+  bad "network $net created"
+else
+  networks+=("$net")
+  chmod a+r examples/compose/throttled.yaml examples/compose/proxy.mjs
+  r=m365-mock-test-$tag-redis
+  containers+=("$r")
+  $engine run -d --name "$r" --network "$net" "$IMAGE-redis" >/dev/null
+  for i in 1 2 3; do
+    containers+=("m365-mock-test-$tag-mock$i")
+    # restart on failure, as in the compose file: a replica started before Redis listens exits 1
+    $engine run -d --name "m365-mock-test-$tag-mock$i" --network "$net" --restart on-failure \
+      -v "$PWD/examples/compose/throttled.yaml:/scenarios/throttled.yaml:ro" "$IMAGE" \
+      --scenario /scenarios/throttled.yaml --state "redis://$r:6379/0" >/dev/null 2>"$tmp/run.err" \
+      || cat "$tmp/run.err" >&2
+  done
+  p=m365-mock-test-$tag-proxy
+  containers+=("$p")
+  $engine run -d --name "$p" --network "$net" -p 127.0.0.1::4365 \
+    -e "UPSTREAMS=m365-mock-test-$tag-mock1:4365,m365-mock-test-$tag-mock2:4365,m365-mock-test-$tag-mock3:4365" \
+    -v "$PWD/examples/compose/proxy.mjs:/proxy/proxy.mjs:ro" node:20-bookworm-slim node /proxy/proxy.mjs >/dev/null
+  hostport=$($engine port "$p" 4365/tcp | head -1)
+  url="http://${hostport/0.0.0.0/127.0.0.1}"
+  if all 3 "$url/__admin/health" 200; then
+    ok "compose topology: three replicas answer health through the proxy ($url)"
+    statuses=""
+    for _ in $(seq 1 9); do statuses="$statuses $(get "$url/v1.0/me/messages")"; done
+    admitted=$(grep -o 200 <<<"$statuses" | wc -l)
+    check "3 replicas behind the proxy admit exactly the limit (5 of 9:$statuses)" \
+      test "$admitted" = 5 -a "$(grep -o 429 <<<"$statuses" | wc -l)" = 4
+    send POST "$url/__admin/outages" '{"path":"/v1.0/me"}' >/dev/null
+    check 'an outage started on one replica makes all three answer 503' all 3 "$url/v1.0/me" 503
+    send DELETE "$url/__admin/outages" >/dev/null
+    check 'stopped on one replica, all three answer 200 again' all 3 "$url/v1.0/me" 200
+    send POST "$url/__admin/reset" >/dev/null
+    check 'after a reset on one replica, the limit is whole again (through any replica)' \
+      all 5 "$url/v1.0/me/messages" 200
+    get "$url/__admin/health" >/dev/null
+    check "health: 3 replicas, scenariosConsistent ($(tr -d '\n' <"$tmp/body"))" \
+      grep -q '"replicas":3,"scenariosConsistent":true' "$tmp/body"
+  else
+    for c in "$r" m365-mock-test-$tag-mock1 "$p"; do $engine logs "$c" 2>&1 | tail -5 >&2; done
+    bad 'compose topology: three replicas answer health through the proxy'
+  fi
 fi
 
 echo "container: $pass passed, $fail failed"

@@ -2,7 +2,8 @@
 // them out round-robin). Stateless routes scale with cores as they are. State that decides answers
 // (throttle counters, sequence positions) must be shared, so the workers need --state redis://…; state the
 // store does not hold yet (collections, long-running operations) would differ per worker, so scenarios
-// with it are refused for N > 1 whatever the store. The journal, report and admin API are per worker.
+// with it are refused for N > 1 whatever the store. The journal and report are per worker; admin changes
+// reach every worker over Redis pub/sub (admin/replicate.ts).
 import cluster, { type Worker } from 'node:cluster';
 import type { CompiledScenario } from './scenario/compiled.js';
 

@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { DEFAULT_JOURNAL_SIZE, Journal, type JournalEntry, type JournalFilter } from './admin/journal.js';
 import type { NearMiss } from './admin/near-miss.js';
 import { patchRoute, type RoutePatchBody, routeView } from './admin/patch.js';
+import { Replication } from './admin/replicate.js';
 import { type RetryReport, reportToJunit } from './admin/report.js';
 import { permissionsOf, reportOf, resetState, unmatchedEntries } from './admin/state.js';
 import { MockEngine } from './engine/engine.js';
@@ -172,17 +173,20 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
 
   const logger = opts.logger ?? pino({ level: opts.logLevel ?? 'silent' });
   const journal = new Journal(opts.journalSize ?? DEFAULT_JOURNAL_SIZE);
+  // with a shared store, admin changes made on this replica are told to the others (docs/state.md)
+  const replication = await Replication.open(store, { engine, journal, seed: opts.seed, log: logger });
   const ctx = buildServer({
     engine,
     logger,
     tls,
     bodyLimit: opts.bodyLimit,
-    admin: { journal, token: opts.adminToken, readonly: opts.adminReadonly, seed: opts.seed },
+    admin: { journal, token: opts.adminToken, readonly: opts.adminReadonly, seed: opts.seed, replication },
   });
   const host = opts.host ?? '127.0.0.1';
   try {
     await ctx.app.listen({ port: opts.port ?? 4365, host });
   } catch (err) {
+    await replication?.close();
     await store.close();
     throw err;
   }
@@ -208,7 +212,11 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     ca: tls?.ca,
     context: ctx,
     scenarios: () => engine.scenarios.map((s) => s.name),
-    reset: (o = {}) => resetState(engine, journal, o.session),
+    reset: (o = {}) => {
+      const shared = resetState(engine, journal, o.session);
+      replication?.tell({ op: 'reset', args: o.session === undefined ? {} : { session: o.session } });
+      return shared;
+    },
     requests: (filter = {}) => journal.list(filter),
     unmatched: (f = {}) => unmatchedEntries(engine, journal, f),
     report,
@@ -218,15 +226,21 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       const r = loadScenarioTextGuarded(text, { label: '<scenario>', seedOverride: opts.seed });
       if (!r.ok) throw new ScenarioLoadError(r.issues);
       engine.load(r.scenarios);
+      replication?.tell({ op: 'load', args: { text } });
       return r.scenarios[0]!.name;
     },
-    unloadScenario: (name) => engine.unload(name),
+    unloadScenario: (name) => {
+      const unloaded = engine.unload(name);
+      if (unloaded) replication?.tell({ op: 'unload', args: { name } });
+      return unloaded;
+    },
     setRoute: (id, patch) => {
       const route = engine.route(id);
       if (!route) throw new Error(`no route with id '${id}'`);
       const r = patchRoute(engine, route, patch);
       if (!r.ok)
         throw new Error(`invalid route patch: ${r.issues.map((i) => `${i.target} ${i.message}`).join('; ')}`);
+      replication?.tell({ op: 'patch', args: { id, patch } });
       return routeView(r.route);
     },
     close: async () => {
@@ -239,6 +253,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       } finally {
         // the server stops even when the report cannot be written (the error still reaches the caller)
         await ctx.app.close();
+        await replication?.close();
         await store.close();
       }
     },

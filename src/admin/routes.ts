@@ -27,6 +27,7 @@ import { type AdminErrorCode, sendAdminError } from './errors.js';
 import { EventHub } from './events.js';
 import type { Journal, JournalFilter } from './journal.js';
 import { patchRoute, type RoutePatchBody, routeView } from './patch.js';
+import type { Replication } from './replicate.js';
 import { reportToJunit } from './report.js';
 import type * as T from './schemas.js';
 import { healthOf, permissionsOf, reportOf, resetState, throttleState, unmatchedEntries } from './state.js';
@@ -41,6 +42,8 @@ export interface AdminOptions extends AdminGuardOptions {
   seed?: number;
   /** the server's logger (Fastify itself runs without one: see server.ts) */
   log?: ServerLog;
+  /** replicas sharing a Redis: changes made here are told to the others (replicate.ts) */
+  replication?: Replication;
 }
 
 /** What the admin API reads and changes; handlers get it instead of closing over options. */
@@ -83,7 +86,7 @@ const ROUTES: AdminRoute[] = [
       summary: 'Liveness (open even with --admin-token)',
       response: { 200: S.Health },
     },
-    handler: ({ engine }) => healthOf(engine),
+    handler: ({ engine, replication }) => healthOf(engine, replication),
   },
   {
     method: 'GET',
@@ -115,9 +118,10 @@ const ROUTES: AdminRoute[] = [
       params: S.NameParam,
       response: { 200: S.ScenarioName, 404: S.GraphError },
     },
-    handler: ({ engine }, req, reply) => {
+    handler: ({ engine, replication }, req, reply) => {
       const { name } = req.params as { name: string };
       if (!engine.unload(name)) return notFound(reply, req, `no scenario named '${name}' is loaded`);
+      replication?.tell({ op: 'unload', args: { name } });
       return { name };
     },
   },
@@ -131,10 +135,12 @@ const ROUTES: AdminRoute[] = [
       querystring: S.SessionQuery,
       response: { 200: S.ResetResult },
     },
-    handler: ({ engine, journal }, req, reply) => {
+    handler: ({ engine, journal, replication }, req, reply) => {
       const { session } = req.query as { session?: string };
       const answer = { reset: session === undefined ? 'all' : 'session', session: session ?? null };
       const shared = resetState(engine, journal, session);
+      // the others reset their local parts even when Redis did not take the shared one (it is away)
+      replication?.tell({ op: 'reset', args: session === undefined ? {} : { session } });
       if (!isPromise(shared)) return answer;
       return shared.then(
         () => answer,
@@ -168,13 +174,15 @@ const ROUTES: AdminRoute[] = [
       body: S.RoutePatch,
       response: { 200: S.RouteView, 400: S.GraphError, 404: S.GraphError },
     },
-    handler: ({ engine }, req, reply) => {
+    handler: ({ engine, replication }, req, reply) => {
       const { id } = req.params as { id: string };
       const route = engine.route(id);
       if (!route) return notFound(reply, req, `no route with id '${id}'`);
-      const r = patchRoute(engine, route, req.body as RoutePatchBody);
+      const patch = req.body as RoutePatchBody;
+      const r = patchRoute(engine, route, patch);
       if (!r.ok)
         return sendAdminError(reply, req, 'M365MOCK_INVALID_REQUEST', r.issues[0]!.message, r.issues);
+      replication?.tell({ op: 'patch', args: { id, patch } });
       return routeView(r.route);
     },
   },
@@ -218,15 +226,22 @@ const ROUTES: AdminRoute[] = [
       body: S.OutageRequest,
       response: { 201: S.Outage },
     },
-    handler: ({ engine }, req, reply) =>
-      reply.code(201).send(outageView(engine.startOutage((req.body ?? {}) as T.OutageRequestT))),
+    handler: ({ engine, replication }, req, reply) => {
+      const spec = (req.body ?? {}) as T.OutageRequestT;
+      const o = engine.startOutage(spec);
+      replication?.tell({ op: 'outage.start', args: { id: o.id, outage: spec } });
+      return reply.code(201).send(outageView(o));
+    },
   },
   {
     method: 'DELETE',
     url: '/outages',
     config: { mutates: true },
     schema: { tags: ['state'], summary: 'Switch every runtime outage off', response: { 200: S.Stopped } },
-    handler: ({ engine }) => ({ stopped: engine.stopOutage() }),
+    handler: ({ engine, replication }) => {
+      replication?.tell({ op: 'outage.stop', args: {} });
+      return { stopped: engine.stopOutage() };
+    },
   },
   {
     method: 'DELETE',
@@ -238,9 +253,10 @@ const ROUTES: AdminRoute[] = [
       params: S.IdParam,
       response: { 200: S.Stopped, 404: S.GraphError },
     },
-    handler: ({ engine }, req, reply) => {
+    handler: ({ engine, replication }, req, reply) => {
       const { id } = req.params as { id: string };
       const stopped = engine.stopOutage(id);
+      if (stopped) replication?.tell({ op: 'outage.stop', args: { id } });
       return stopped ? { stopped } : notFound(reply, req, `no outage with id '${id}'`);
     },
   },
@@ -254,7 +270,11 @@ const ROUTES: AdminRoute[] = [
       body: S.DeltaExpire,
       response: { 200: S.Expired },
     },
-    handler: ({ engine }, req) => ({ expired: engine.expireDeltaTokens((req.body ?? {}) as T.DeltaExpireT) }),
+    handler: ({ engine, replication }, req) => {
+      const body = (req.body ?? {}) as T.DeltaExpireT;
+      replication?.tell({ op: 'delta.expire', args: { routeId: body.routeId, session: body.session } });
+      return { expired: engine.expireDeltaTokens(body) };
+    },
   },
   {
     method: 'GET',
@@ -509,6 +529,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
           );
         }
         opts.engine.load(r.scenarios);
+        opts.replication?.tell({ op: 'load', args: { text: String(req.body) } });
         const s = r.scenarios[0]!;
         opts.log?.info({ scenario: s.name }, 'scenario loaded over the admin API');
         return reply.code(201).send({ name: s.name, routes: s.routes.length });

@@ -15,6 +15,15 @@ export const Health = Type.Object({
     roundTrips: Type.Integer(),
   }),
   scenarios: Type.String(),
+  replica: Type.Optional(
+    Type.String({ description: 'this replica on the admin channel (--state redis only)' }),
+  ),
+  replicas: Type.Optional(
+    Type.Integer({ description: 'replicas heard of in the last 35 s, this one included' }),
+  ),
+  scenariosConsistent: Type.Optional(
+    Type.Boolean({ description: 'false: some replica announced a different scenarios hash' }),
+  ),
   pid: Type.Integer({ description: 'the process that answered (one of several with --workers N)' }),
 });
 export const Index = Type.Object({ name: Type.String(), docs: Type.String(), health: Type.String() });

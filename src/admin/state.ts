@@ -5,6 +5,7 @@ import type { Maybe } from '../engine/store/store.js';
 import type { PermissionReport } from '../identity/usage.js';
 import type { Journal, JournalEntry } from './journal.js';
 import { type NearMiss, nearestRoutes } from './near-miss.js';
+import type { Replication } from './replicate.js';
 import { buildReport, type RetryReport } from './report.js';
 
 /**
@@ -12,9 +13,17 @@ import { buildReport, type RetryReport } from './report.js';
  * (limiters and collections live in the session state, so a session reset covers them).
  */
 export function resetState(engine: MockEngine, journal: Journal | undefined, session?: string): Maybe<void> {
-  engine.sessions.reset({ session });
+  resetLocal(engine, journal, session);
   // a shared store forgets for every replica (one INCR); the in-memory store has nothing more to do
-  const shared = engine.store.reset({ session });
+  return engine.store.reset({ session });
+}
+
+/**
+ * The parts of a reset that live in this process: sessions, journal (per replica until it moves to
+ * a shared stream), scenario clocks, identity. Other replicas run this when told of a reset.
+ */
+export function resetLocal(engine: MockEngine, journal: Journal | undefined, session?: string): void {
+  engine.sessions.reset({ session });
   journal?.clear({ session });
   if (session === undefined) {
     // a full reset also restarts every scenario's clock (when.window, outage windows)
@@ -22,7 +31,6 @@ export function resetState(engine: MockEngine, journal: Journal | undefined, ses
     for (const s of engine.scenarios) s.loadedAt = now;
     engine.identity.reset();
   }
-  return shared;
 }
 
 export function throttleState(engine: MockEngine) {
@@ -92,12 +100,14 @@ function nearMisses(engine: MockEngine): (method: string, path: string) => NearM
 const ranked = new WeakMap<readonly object[], Map<string, NearMiss[]>>();
 
 /** GET /__admin/health: liveness, the state store's status, and a digest of the loaded scenarios. */
-export function healthOf(engine: MockEngine) {
+export function healthOf(engine: MockEngine, replication?: Replication) {
   const status = engine.store.status();
   return {
     status,
     state: { store: engine.store.kind, status, roundTrips: engine.store.roundTrips() },
     scenarios: scenariosHash(engine),
+    // replicas sharing a Redis: whether all of them serve the same scenarios (admin/replicate.ts)
+    ...(replication ? { replica: replication.id, ...replication.consistency() } : {}),
     pid: process.pid,
   };
 }

@@ -94,21 +94,22 @@ export class MockEngine {
   }
 
   /** Adds scenarios; one with the name of a loaded scenario replaces it (and starts its state afresh). */
-  load(scenarios: readonly CompiledScenario[]): void {
+  /** `forgetShared: false`: another replica already made the shared store forget (admin/replicate.ts) */
+  load(scenarios: readonly CompiledScenario[], opts: { forgetShared?: boolean } = {}): void {
     const names = new Set(scenarios.map((s) => s.name));
     for (const n of names) {
       // a replaced scenario starts afresh (in a shared store too); a first load keeps what replicas hold
-      if (this.list.some((s) => s.name === n)) this.forgetShared(n);
+      if (opts.forgetShared !== false && this.list.some((s) => s.name === n)) this.forgetShared(n);
       this.sessions.forgetScenario(n);
     }
     this.list = [...this.list.filter((s) => !names.has(s.name)), ...scenarios];
     this.rebuild();
   }
 
-  unload(name: string): boolean {
+  unload(name: string, opts: { forgetShared?: boolean } = {}): boolean {
     const before = this.list.length;
     this.list = this.list.filter((s) => s.name !== name);
-    if (this.list.length !== before) this.forgetShared(name);
+    if (opts.forgetShared !== false && this.list.length !== before) this.forgetShared(name);
     this.sessions.forgetScenario(name);
     this.rebuild();
     return this.list.length !== before;
@@ -154,8 +155,9 @@ export class MockEngine {
   }
 
   /** Switches an outage on: every request whose path matches the glob (default all) gets 503 + Retry-After. */
-  startOutage(spec: OutageRequest = {}): ManualOutage {
-    return this.manualOutages.start(spec);
+  /** `id`: the one another replica gave the same outage (admin/replicate.ts) */
+  startOutage(spec: OutageRequest = {}, id?: string): ManualOutage {
+    return this.manualOutages.start(spec, id);
   }
 
   /** Switches one outage (by id) or all off; answers how many were on. */

@@ -81,13 +81,15 @@ export class OutageSwitch {
   readonly list: ManualOutage[] = [];
   private next = 1;
 
-  start(spec: OutageRequest): ManualOutage {
+  /** `id` given: the outage another replica started (later ids here count on from it) */
+  start(spec: OutageRequest, id?: string): ManualOutage {
     const path = spec.path ?? '/**';
+    if (id !== undefined && /^\d+$/.test(id)) this.next = Math.max(this.next, Number(id) + 1);
     const o: ManualOutage = {
       ...spec,
       path,
       test: globToTest(path),
-      id: String(this.next++),
+      id: id ?? String(this.next++),
       since: Date.now(),
     };
     this.list.push(o);

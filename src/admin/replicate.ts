@@ -1,0 +1,162 @@
+// Admin calls on one replica apply to all (replicas sharing a Redis and prefix, or --workers N).
+// The replica that gets the call applies it as before, then tells the others over the admin channel
+// (engine/store/channel.ts); they apply the same change locally and ignore their own messages.
+// Each replica also announces its scenarios hash (on start, after every change, every 10 s), so
+// health can say when the replicas do not all serve the same scenarios.
+import { hostname } from 'node:os';
+import type { MockEngine } from '../engine/engine.js';
+import type { OutageRequest } from '../engine/outage.js';
+import { AdminChannel, type ChannelMessage } from '../engine/store/channel.js';
+import { RedisStore } from '../engine/store/redis.js';
+import type { StateStore } from '../engine/store/store.js';
+import { loadScenarioTextGuarded } from '../scenario/guarded-load.js';
+import type { ServerLog } from '../server.js';
+import type { Journal } from './journal.js';
+import { patchRoute, type RoutePatchBody } from './patch.js';
+import { resetLocal, scenariosHash } from './state.js';
+
+/** A change an admin call made, as the other replicas replay it. */
+export type AdminChange =
+  | { op: 'reset'; args: { session?: string } }
+  | { op: 'load'; args: { text: string } }
+  | { op: 'unload'; args: { name: string } }
+  | { op: 'patch'; args: { id: string; patch: RoutePatchBody } }
+  | { op: 'outage.start'; args: { id: string; outage: OutageRequest } }
+  | { op: 'outage.stop'; args: { id?: string } }
+  | { op: 'delta.expire'; args: { routeId?: string; session?: string } };
+
+/** how often a replica says its hash even when nothing changed */
+export const HASH_INTERVAL_MS = 10_000;
+/** a replica not heard of for this long no longer counts */
+export const PEER_TTL_MS = 3 * HASH_INTERVAL_MS + 5_000;
+
+let opened = 0;
+
+export interface ReplicationOptions {
+  engine: MockEngine;
+  journal?: Journal;
+  seed?: number;
+  log?: ServerLog;
+}
+
+export class Replication {
+  /** host:pid:n — unique per replica without a random draw (several may share a process in tests) */
+  readonly id = `${hostname()}:${process.pid}:${++opened}`;
+  private channel?: AdminChannel;
+  private readonly peers = new Map<string, { hash: string; until: number }>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly opts: ReplicationOptions;
+
+  private constructor(opts: ReplicationOptions) {
+    this.opts = opts;
+    this.timer = setInterval(() => this.announce(false), HASH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** On a shared store (Redis): subscribes and says hello; otherwise there is no one to tell. */
+  static async open(store: StateStore, opts: ReplicationOptions): Promise<Replication | undefined> {
+    if (!(store instanceof RedisStore)) return undefined;
+    const r = new Replication(opts);
+    r.channel = await AdminChannel.open(store, (m) => r.receive(m));
+    r.announce(true);
+    return r;
+  }
+
+  /** Tells the other replicas about a change this one has made (fire and forget). */
+  tell(change: AdminChange): void {
+    void this.send(change.op, change.args as Record<string, unknown>).then((sent) => {
+      if (!sent)
+        this.opts.log?.info(
+          { op: change.op },
+          'admin change not sent to the other replicas (Redis away, or the message is over 1 MiB)',
+        );
+    });
+    this.announce(false);
+  }
+
+  /**
+   * Whether every replica heard of lately serves the scenarios this one does (same hash), and how
+   * many there are (this one included).
+   */
+  consistency(): { replicas: number; scenariosConsistent: boolean } {
+    const now = Date.now();
+    const mine = scenariosHash(this.opts.engine);
+    let consistent = true;
+    for (const [id, p] of this.peers) {
+      if (p.until <= now) this.peers.delete(id);
+      else if (p.hash !== mine) consistent = false;
+    }
+    return { replicas: this.peers.size + 1, scenariosConsistent: consistent };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.channel?.close();
+  }
+
+  private send(op: string, args: Record<string, unknown>): Promise<boolean> {
+    return this.channel ? this.channel.publish({ origin: this.id, op, args }) : Promise.resolve(false);
+  }
+
+  /** `ask`: the others answer with theirs (a replica that just started learns them at once) */
+  private announce(ask: boolean): void {
+    void this.send('hash', { hash: scenariosHash(this.opts.engine), ask });
+  }
+
+  private receive(m: ChannelMessage): void {
+    if (m.origin === this.id) return;
+    if (m.op === 'hash') {
+      if (typeof m.args.hash !== 'string') return;
+      const known = this.peers.has(m.origin);
+      this.peers.set(m.origin, { hash: m.args.hash, until: Date.now() + PEER_TTL_MS });
+      if (m.args.ask === true || !known) this.announce(false);
+      return;
+    }
+    try {
+      if (this.apply(m)) this.announce(false);
+    } catch (err) {
+      // a message this replica cannot replay (another version, a hand-written PUBLISH) changes nothing
+      this.opts.log?.error({ err, op: m.op, origin: m.origin }, 'admin change from another replica failed');
+    }
+  }
+
+  /** Replays one change; false when it did not apply here (unknown op, route or scenario). */
+  private apply(m: ChannelMessage): boolean {
+    const { engine, journal } = this.opts;
+    const a = m.args;
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    switch (m.op) {
+      case 'reset':
+        // the shared store was reset once by the replica that got the call; these are the local parts
+        resetLocal(engine, journal, str(a.session));
+        return true;
+      case 'load': {
+        const r = loadScenarioTextGuarded(String(a.text ?? ''), {
+          label: 'another replica',
+          seedOverride: this.opts.seed,
+        });
+        if (!r.ok) return false;
+        engine.load(r.scenarios, { forgetShared: false });
+        return true;
+      }
+      case 'unload':
+        return engine.unload(String(a.name), { forgetShared: false });
+      case 'patch': {
+        const route = engine.route(String(a.id));
+        if (!route || typeof a.patch !== 'object' || a.patch === null) return false;
+        return patchRoute(engine, route, a.patch as RoutePatchBody).ok;
+      }
+      case 'outage.start':
+        if (typeof a.outage !== 'object' || a.outage === null || typeof a.id !== 'string') return false;
+        engine.startOutage(a.outage as OutageRequest, a.id);
+        return true;
+      case 'outage.stop':
+        return engine.stopOutage(str(a.id)) > 0;
+      case 'delta.expire':
+        engine.expireDeltaTokens({ routeId: str(a.routeId), session: str(a.session) });
+        return true;
+      default:
+        return false;
+    }
+  }
+}

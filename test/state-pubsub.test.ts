@@ -1,0 +1,218 @@
+// Admin calls on one replica apply to all: a REAL redis-server and three real replicas (port 0, one
+// prefix) — a reset on replica 1 empties a collection written on replica 3 (state only replica 3
+// held), an outage started on replica 2 makes 1 and 3 answer 503 and stops there too, a route patch,
+// a scenario load and an unload and a delta expiry on replica 1 are seen on the others, and a replica loaded with other
+// scenarios makes health say scenariosConsistent: false. Then Redis lost: admin calls still apply
+// locally, and the channel is back by itself once Redis is. Propagation is polled with a deadline.
+import { setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
+import type { MockServer, ScenarioFile } from '../src/index.js';
+import { getJson, startMock } from './helpers/mock.js';
+import { redisServerPath, startRedis } from './helpers/redis.js';
+
+const skip =
+  redisServerPath() === undefined ? 'redis-server is not installed (apt-get install redis-server)' : false;
+
+const scenario: ScenarioFile = {
+  name: 'pubsub',
+  seed: 1,
+  routes: [
+    { id: 'plain', path: '/v1.0/plain', response: { status: 200, body: { value: [] } } },
+    {
+      id: 'users',
+      path: '/v1.0/users',
+      workload: 'directory',
+      collection: { items: [{ id: 'u1', displayName: 'Adele' }] },
+    },
+    {
+      id: 'drive',
+      path: '/v1.0/me/drive/root/children',
+      workload: 'onedrive',
+      collection: { items: [{ id: 'f1', name: 'a.txt' }], delta: {} },
+    },
+  ],
+};
+
+const extra = `name: extra
+routes:
+  - id: extra
+    path: /v1.0/extra
+    response:
+      status: 200
+      body: { extra: true }
+`;
+
+/** polls `probe` until `done` says yes or 10 s pass; answers the last value seen */
+async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+  let v = await probe();
+  for (const deadline = Date.now() + 10_000; !done(v) && Date.now() < deadline; await sleep(50))
+    v = await probe();
+  return v;
+}
+
+async function replicas(
+  t: { teardown(fn: () => unknown): void },
+  url: string,
+  prefix: string,
+  n = 3,
+): Promise<MockServer[]> {
+  const out: MockServer[] = [];
+  for (let i = 0; i < n; i++)
+    out.push(await startMock(t, { scenarios: [scenario], state: { url, prefix }, logLevel: 'silent' }));
+  return out;
+}
+
+const status = async (url: string) => (await getJson(url)).status;
+const admin = (base: string, path: string, method: string, body?: unknown, type = 'application/json') =>
+  getJson(`${base}/__admin${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': type },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+t.test('admin calls on one replica apply to the others', { skip }, async (t) => {
+  const redis = await startRedis(t);
+  const [m1, m2, m3] = (await replicas(t, redis.url, 'pubsub-test:')) as [MockServer, MockServer, MockServer];
+
+  // health: three replicas heard of, all serving the same scenarios
+  const h = await until(
+    () => getJson(`${m1.url}/__admin/health`),
+    (r) => r.body.replicas === 3,
+  );
+  t.match(h.body, { replicas: 3, scenariosConsistent: true, replica: String });
+  t.not(
+    h.body.replica,
+    (await getJson(`${m2.url}/__admin/health`)).body.replica,
+    'each replica has its own id',
+  );
+
+  // reset: a user created on replica 3 lives in replica 3's session only; a reset on replica 1 clears it
+  const created = await getJson(`${m3.url}/v1.0/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ displayName: 'Nestor' }),
+  });
+  t.equal(created.status, 201);
+  const count = async () => (await getJson(`${m3.url}/v1.0/users`)).body.value.length as number;
+  t.equal(await count(), 2, 'replica 3 holds the new user');
+  t.equal((await getJson(`${m1.url}/v1.0/users`)).body.value.length, 1, 'replica 1 never saw it');
+  t.equal((await admin(m1.url, '/reset', 'POST')).status, 200);
+  t.equal(await until(count, (n) => n === 1), 1, 'the reset on replica 1 reset replica 3');
+
+  // outage started on replica 2: replicas 1 and 3 answer 503; stopped by its id on replica 2: back
+  const outage = await admin(m2.url, '/outages', 'POST', { path: '/v1.0/plain' });
+  t.equal(outage.status, 201);
+  for (const m of [m1, m3])
+    t.equal(
+      await until(
+        () => status(`${m.url}/v1.0/plain`),
+        (s) => s === 503,
+      ),
+      503,
+      'outage seen elsewhere',
+    );
+  t.same(
+    (await getJson(`${m3.url}/__admin/outages`)).body.outages.map((o: { id: string }) => o.id),
+    [outage.body.id],
+    'the same outage id on every replica',
+  );
+  t.equal((await admin(m2.url, `/outages/${outage.body.id}`, 'DELETE')).status, 200);
+  for (const m of [m1, m3])
+    t.equal(
+      await until(
+        () => status(`${m.url}/v1.0/plain`),
+        (s) => s === 200,
+      ),
+      200,
+      'outage stopped elsewhere',
+    );
+
+  // route patch on replica 1 answers on replica 3
+  const patch = await admin(m1.url, '/routes/plain', 'PATCH', {
+    response: { status: 200, body: { patched: 1 } },
+  });
+  t.equal(patch.status, 200);
+  const patched = await until(
+    () => getJson(`${m3.url}/v1.0/plain`),
+    (r) => r.body?.patched === 1,
+  );
+  t.same(patched.body, { patched: 1 }, 'the patch on replica 1 is seen on replica 3');
+
+  // scenario loaded on replica 1 answers on replica 2; unloaded on replica 1, gone on replica 2
+  t.equal((await admin(m1.url, '/scenarios', 'POST', extra, 'application/yaml')).status, 201);
+  const loaded = await until(
+    () => getJson(`${m2.url}/v1.0/extra`),
+    (r) => r.body?.extra === true,
+  );
+  t.same(loaded.body, { extra: true }, 'the scenario loaded on replica 1 answers on replica 2');
+  t.equal((await admin(m1.url, '/scenarios/extra', 'DELETE')).status, 200);
+  const names = async () =>
+    (await getJson(`${m2.url}/__admin/scenarios`)).body.scenarios.map((s: { name: string }) => s.name);
+  t.same(await until(names, (n) => !n.includes('extra')), ['pubsub'], 'unloaded on replica 2 too');
+  t.not((await getJson(`${m2.url}/v1.0/extra`)).body?.extra, true, 'the route no longer answers there');
+
+  // delta tokens expired on replica 1: a deltaLink replica 3 issued answers 410 resync
+  const delta = await getJson(`${m3.url}/v1.0/me/drive/root/children/delta`);
+  const link = delta.body['@odata.deltaLink'] as string;
+  t.equal((await getJson(link)).status, 200, 'the deltaLink works on replica 3');
+  t.equal((await admin(m1.url, '/delta/expire', 'POST', { routeId: 'drive' })).status, 200);
+  t.equal(
+    await until(
+      () => status(link),
+      (s) => s === 410,
+    ),
+    410,
+    'expired on replica 1, stale on replica 3',
+  );
+
+  // after all that, the three still agree
+  const same = await until(
+    () => getJson(`${m3.url}/__admin/health`),
+    (r) => r.body.scenariosConsistent === true,
+  );
+  t.equal(same.body.scenariosConsistent, true, 'consistent after the replicated changes');
+  t.equal(same.body.scenarios, (await getJson(`${m1.url}/__admin/health`)).body.scenarios);
+
+  // a fourth replica with another scenario file on the same prefix: the mismatch shows in health
+  const odd = await startMock(t, {
+    scenarios: [{ ...scenario, routes: scenario.routes.slice(0, 1) }],
+    state: { url: redis.url, prefix: 'pubsub-test:' },
+    logLevel: 'silent',
+  });
+  const oddHealth = await until(
+    () => getJson(`${odd.url}/__admin/health`),
+    (r) => r.body.scenariosConsistent === false,
+  );
+  t.match(oddHealth.body, { scenariosConsistent: false, replicas: 4 }, 'the odd replica says so');
+  t.not(oddHealth.body.scenarios, same.body.scenarios, 'its hash differs');
+  const seen = await until(
+    () => getJson(`${m1.url}/__admin/health`),
+    (r) => r.body.scenariosConsistent === false,
+  );
+  t.equal(seen.body.scenariosConsistent, false, 'the others see the mismatch too');
+});
+
+t.test('Redis lost: admin calls apply locally, the channel comes back by itself', { skip }, async (t) => {
+  const redis = await startRedis(t);
+  const [m1, m2] = (await replicas(t, redis.url, 'pubsub-lost:', 2)) as [MockServer, MockServer];
+  await redis.stop();
+  await until(
+    () => getJson(`${m1.url}/__admin/health`),
+    (r) => r.body.status === 'degraded',
+  );
+  const patch = await admin(m1.url, '/routes/plain', 'PATCH', { response: { status: 200, body: { n: 1 } } });
+  t.equal(patch.status, 200, 'a route patch with Redis away still answers 200');
+  t.same((await getJson(`${m1.url}/v1.0/plain`)).body, { n: 1 }, 'and applies on this replica');
+  t.equal((await admin(m1.url, '/outages', 'DELETE')).status, 200, 'an outage stop too');
+
+  await redis.start();
+  // both connections reconnect by themselves; a later patch reaches the other replica again
+  const sent = await until(
+    async () => {
+      await admin(m1.url, '/routes/plain', 'PATCH', { response: { status: 200, body: { n: 2 } } });
+      return getJson(`${m2.url}/v1.0/plain`);
+    },
+    (r) => r.body?.n === 2,
+  );
+  t.same(sent.body, { n: 2 }, 'replication works again after Redis came back');
+});
