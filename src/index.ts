@@ -3,12 +3,14 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { DEFAULT_JOURNAL_SIZE, Journal, type JournalEntry, type JournalFilter } from './admin/journal.js';
+import { JournalStream } from './admin/journal-stream.js';
 import type { NearMiss } from './admin/near-miss.js';
 import { patchRoute, type RoutePatchBody, routeView } from './admin/patch.js';
 import { type RetryReport, reportToJunit } from './admin/report.js';
 import { permissionsOf, reportOf, resetState, unmatchedEntries } from './admin/state.js';
 import { MockEngine } from './engine/engine.js';
 import { openStore, type StateOptions } from './engine/store/open.js';
+import { RedisStore } from './engine/store/redis.js';
 import type { PermissionReport } from './identity/usage.js';
 import type { CompiledScenario } from './scenario/compiled.js';
 import { loadScenarioTextGuarded } from './scenario/guarded-load.js';
@@ -172,17 +174,23 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
 
   const logger = opts.logger ?? pino({ level: opts.logLevel ?? 'silent' });
   const journal = new Journal(opts.journalSize ?? DEFAULT_JOURNAL_SIZE);
+  // replicas sharing a Redis also share their journal (admin/journal-stream.ts)
+  const journalStream =
+    store instanceof RedisStore && journal.enabled
+      ? new JournalStream(journal, store.client, store.prefix)
+      : undefined;
   const ctx = buildServer({
     engine,
     logger,
     tls,
     bodyLimit: opts.bodyLimit,
-    admin: { journal, token: opts.adminToken, readonly: opts.adminReadonly, seed: opts.seed },
+    admin: { journal, journalStream, token: opts.adminToken, readonly: opts.adminReadonly, seed: opts.seed },
   });
   const host = opts.host ?? '127.0.0.1';
   try {
     await ctx.app.listen({ port: opts.port ?? 4365, host });
   } catch (err) {
+    await journalStream?.close();
     await store.close();
     throw err;
   }
@@ -208,7 +216,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     ca: tls?.ca,
     context: ctx,
     scenarios: () => engine.scenarios.map((s) => s.name),
-    reset: (o = {}) => resetState(engine, journal, o.session),
+    reset: (o = {}) => resetState(engine, journal, o.session, journalStream),
     requests: (filter = {}) => journal.list(filter),
     unmatched: (f = {}) => unmatchedEntries(engine, journal, f),
     report,
@@ -239,6 +247,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       } finally {
         // the server stops even when the report cannot be written (the error still reaches the caller)
         await ctx.app.close();
+        await journalStream?.close();
         await store.close();
       }
     },
