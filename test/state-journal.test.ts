@@ -136,6 +136,12 @@ t.test('three replicas share one journal through a Redis Stream', { skip }, asyn
     t.equal((await list(m, 'session=rr')).body.requests.length, 0, `${m.url}: rr is gone`);
   t.equal((await list(mocks[1]!, 'session=chain')).body.requests.length, 3, 'another session stays');
 
+  // DELETE /__admin/requests (the journal only) on replica 3: gone from every replica's list
+  const emptied = await getJson(`${mocks[2]!.url}/__admin/requests?session=chain`, { method: 'DELETE' });
+  t.same(emptied.body, { reset: 'session', session: 'chain', source: 'shared' });
+  for (const m of mocks)
+    t.equal((await list(m, 'session=chain')).body.requests.length, 0, `${m.url}: chain is gone`);
+
   // a full reset on replica 2 empties what all of them list, and new traffic is listed again
   t.equal((await fetch(`${mocks[1]!.url}/__admin/reset`, { method: 'POST' })).status, 200);
   for (const m of mocks) t.equal((await list(m, '')).body.requests.length, 0, `${m.url}: empty`);
