@@ -23,6 +23,8 @@ const { values: opt } = parseArgs({
     connections: { type: 'string', default: '48' },
     replicas: { type: 'string', default: '1,2,3' },
     'no-memory': { type: 'boolean', default: false },
+    /** passed to every replica (0: no journal, so no journal stream: what the stream costs) */
+    'journal-size': { type: 'string' },
   },
 });
 const DURATION = Number(opt.duration);
@@ -30,6 +32,7 @@ const WARMUP = Number(opt.warmup);
 const CONNECTIONS = Number(opt.connections);
 const SCENARIO = join(ROOT, 'bench', 'scenario.yaml');
 const PATH = '/v1.0/users';
+const JOURNAL = opt['journal-size'] === undefined ? [] : ['--journal-size', opt['journal-size']];
 pinSelf();
 
 const freePort = () =>
@@ -106,7 +109,7 @@ async function run(label, n, stateArgs) {
   try {
     for (let i = 0; i < n; i++) {
       servers.push(
-        await startServer([CLI, '--scenario', SCENARIO, '--port', '0', ...stateArgs], {
+        await startServer([CLI, '--scenario', SCENARIO, '--port', '0', ...JOURNAL, ...stateArgs], {
           label: `${label} ${i + 1}`,
         }),
       );
