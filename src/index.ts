@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { DEFAULT_JOURNAL_SIZE, Journal, type JournalEntry, type JournalFilter } from './admin/journal.js';
+import { JournalStream } from './admin/journal-stream.js';
 import type { NearMiss } from './admin/near-miss.js';
 import { patchRoute, type RoutePatchBody, routeView } from './admin/patch.js';
 import { Replication } from './admin/replicate.js';
@@ -10,6 +11,7 @@ import { type RetryReport, reportToJunit } from './admin/report.js';
 import { permissionsOf, reportOf, resetState, unmatchedEntries } from './admin/state.js';
 import { MockEngine } from './engine/engine.js';
 import { openStore, type StateOptions } from './engine/store/open.js';
+import { RedisStore } from './engine/store/redis.js';
 import type { PermissionReport } from './identity/usage.js';
 import type { CompiledScenario } from './scenario/compiled.js';
 import { loadScenarioTextGuarded } from './scenario/guarded-load.js';
@@ -175,17 +177,30 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
   const journal = new Journal(opts.journalSize ?? DEFAULT_JOURNAL_SIZE);
   // with a shared store, admin changes made on this replica are told to the others (docs/state.md)
   const replication = await Replication.open(store, { engine, journal, seed: opts.seed, log: logger });
+  // replicas sharing a Redis also share their journal (admin/journal-stream.ts)
+  const journalStream =
+    store instanceof RedisStore && journal.enabled
+      ? new JournalStream(journal, store.client, store.prefix)
+      : undefined;
   const ctx = buildServer({
     engine,
     logger,
     tls,
     bodyLimit: opts.bodyLimit,
-    admin: { journal, token: opts.adminToken, readonly: opts.adminReadonly, seed: opts.seed, replication },
+    admin: {
+      journal,
+      journalStream,
+      token: opts.adminToken,
+      readonly: opts.adminReadonly,
+      seed: opts.seed,
+      replication,
+    },
   });
   const host = opts.host ?? '127.0.0.1';
   try {
     await ctx.app.listen({ port: opts.port ?? 4365, host });
   } catch (err) {
+    await journalStream?.close();
     await replication?.close();
     await store.close();
     throw err;
@@ -213,7 +228,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     context: ctx,
     scenarios: () => engine.scenarios.map((s) => s.name),
     reset: (o = {}) => {
-      const shared = resetState(engine, journal, o.session);
+      const shared = resetState(engine, journal, o.session, journalStream);
       replication?.tell({ op: 'reset', args: o.session === undefined ? {} : { session: o.session } });
       return shared;
     },
@@ -253,6 +268,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       } finally {
         // the server stops even when the report cannot be written (the error still reaches the caller)
         await ctx.app.close();
+        await journalStream?.close();
         await replication?.close();
         await store.close();
       }

@@ -26,11 +26,21 @@ import { type AdminGuardOptions, type AdminRouteConfig, adminGuard } from './aut
 import { type AdminErrorCode, sendAdminError } from './errors.js';
 import { EventHub } from './events.js';
 import type { Journal, JournalFilter } from './journal.js';
+import type { JournalSource, JournalStream } from './journal-stream.js';
 import { patchRoute, type RoutePatchBody, routeView } from './patch.js';
 import type { Replication } from './replicate.js';
 import { reportToJunit } from './report.js';
 import type * as T from './schemas.js';
-import { healthOf, permissionsOf, reportOf, resetState, throttleState, unmatchedEntries } from './state.js';
+import {
+  countEntries,
+  healthOf,
+  listEntries,
+  permissionsOf,
+  reportShared,
+  resetState,
+  throttleState,
+  unmatchedShared,
+} from './state.js';
 import { uiRoutes } from './ui.js';
 
 export interface AdminOptions extends AdminGuardOptions {
@@ -38,6 +48,8 @@ export interface AdminOptions extends AdminGuardOptions {
   tls?: TlsMaterial;
   /** absent or size 0: the journal calls answer empty lists */
   journal?: Journal;
+  /** --state redis://…: every replica's journal, read by the journal calls (journal-stream.ts) */
+  journalStream?: JournalStream;
   /** --seed, applied to scenarios posted at runtime too */
   seed?: number;
   /** the server's logger (Fastify itself runs without one: see server.ts) */
@@ -86,7 +98,7 @@ const ROUTES: AdminRoute[] = [
       summary: 'Liveness (open even with --admin-token)',
       response: { 200: S.Health },
     },
-    handler: ({ engine, replication }) => healthOf(engine, replication),
+    handler: ({ engine, replication, journalStream }) => healthOf(engine, replication, journalStream),
   },
   {
     method: 'GET',
@@ -135,10 +147,10 @@ const ROUTES: AdminRoute[] = [
       querystring: S.SessionQuery,
       response: { 200: S.ResetResult },
     },
-    handler: ({ engine, journal, replication }, req, reply) => {
+    handler: ({ engine, journal, replication, journalStream }, req, reply) => {
       const { session } = req.query as { session?: string };
       const answer = { reset: session === undefined ? 'all' : 'session', session: session ?? null };
-      const shared = resetState(engine, journal, session);
+      const shared = resetState(engine, journal, session, journalStream);
       // the others reset their local parts even when Redis did not take the shared one (it is away)
       replication?.tell({ op: 'reset', args: session === undefined ? {} : { session } });
       if (!isPromise(shared)) return answer;
@@ -285,9 +297,10 @@ const ROUTES: AdminRoute[] = [
       querystring: S.JournalQuery,
       response: { 200: S.RequestList },
     },
-    handler: ({ journal }, req) => ({
-      requests: journal?.list(toFilter(req.query as T.JournalQueryT)) ?? [],
-    }),
+    handler: async ({ journal, journalStream }, req, reply) => {
+      const r = await listEntries(journal, journalStream, toFilter(req.query as T.JournalQueryT));
+      return sourced(reply, journalStream, { requests: r.value }, r.source);
+    },
   },
   {
     method: 'GET',
@@ -298,9 +311,11 @@ const ROUTES: AdminRoute[] = [
       querystring: S.UnmatchedQuery,
       response: { 200: S.UnmatchedList },
     },
-    handler: ({ journal, engine }, req) => ({
-      requests: unmatchedEntries(engine, journal, req.query as { session?: string; limit?: number }),
-    }),
+    handler: async ({ journal, journalStream, engine }, req, reply) => {
+      const f = req.query as { session?: string; limit?: number };
+      const r = await unmatchedShared(engine, journal, journalStream, f);
+      return sourced(reply, journalStream, { requests: r.value }, r.source);
+    },
   },
   {
     method: 'POST',
@@ -311,9 +326,10 @@ const ROUTES: AdminRoute[] = [
       body: S.CountFilter,
       response: { 200: S.Count },
     },
-    handler: ({ journal }, req) => ({
-      count: journal?.count(toFilter((req.body ?? {}) as T.JournalQueryT)) ?? 0,
-    }),
+    handler: async ({ journal, journalStream }, req, reply) => {
+      const r = await countEntries(journal, journalStream, toFilter((req.body ?? {}) as T.JournalQueryT));
+      return sourced(reply, journalStream, { count: r.value }, r.source);
+    },
   },
   {
     method: 'DELETE',
@@ -325,10 +341,19 @@ const ROUTES: AdminRoute[] = [
       querystring: S.SessionQuery,
       response: { 200: S.ResetResult },
     },
-    handler: ({ journal }, req) => {
+    handler: async ({ journal, journalStream }, req, reply) => {
       const { session } = req.query as { session?: string };
       journal?.clear({ session });
-      return { reset: session === undefined ? 'all' : 'session', session: session ?? null };
+      const answer = { reset: session === undefined ? 'all' : 'session', session: session ?? null };
+      if (!journalStream) return answer;
+      // Redis away: this replica's journal is emptied, the shared one cannot be (said by `source`)
+      const shared = journalStream.available
+        ? await journalStream.clear({ session }).then(
+            () => true,
+            () => false,
+          )
+        : false;
+      return sourced(reply, journalStream, answer, shared ? 'shared' : 'local');
     },
   },
   {
@@ -341,11 +366,13 @@ const ROUTES: AdminRoute[] = [
       produces: ['application/json', 'application/xml'],
       response: { 200: S.Report },
     },
-    handler: (ctx, req, reply) => {
-      const report = reportOf(ctx.engine, ctx.journal);
-      if ((req.query as { format?: string }).format === 'junit')
-        return reply.type('application/xml; charset=utf-8').send(reportToJunit(report));
-      return report;
+    handler: async (ctx, req, reply) => {
+      const r = await reportShared(ctx.engine, ctx.journal, ctx.journalStream);
+      if ((req.query as { format?: string }).format === 'junit') {
+        sourced(reply, ctx.journalStream, {}, r.source);
+        return reply.type('application/xml; charset=utf-8').send(reportToJunit(r.value));
+      }
+      return sourced(reply, ctx.journalStream, r.value, r.source);
     },
   },
   {
@@ -391,6 +418,21 @@ function announce(hub: EventHub, { engine, app }: AdminContext, req: FastifyRequ
     hub.emit('scenarios', { reason });
     hub.throttlesChanged();
   }
+}
+
+/**
+ * With a journal stream, says where a journal answer was read from: `source` in the body and the
+ * x-mock-journal-source header ('local': Redis did not answer, this replica's traffic only).
+ */
+function sourced<T extends object>(
+  reply: FastifyReply,
+  stream: JournalStream | undefined,
+  body: T,
+  source: JournalSource,
+): T | (T & { source: JournalSource }) {
+  if (!stream) return body;
+  reply.header('x-mock-journal-source', source);
+  return { ...body, source };
 }
 
 function toFilter(q: T.JournalQueryT): JournalFilter {

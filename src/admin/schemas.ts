@@ -6,6 +6,13 @@ import { ErrorOverride, Fault, Latency, Response, Throttle } from '../scenario/s
 const open = { additionalProperties: true } as const;
 const strict = { additionalProperties: false } as const;
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+/** with --state redis (admin/journal-stream.ts): where a journal answer was read from */
+const Source = Type.Optional(
+  Type.Union([Type.Literal('shared'), Type.Literal('local')], {
+    description:
+      "--state redis only: 'shared' (every replica's entries, from the Redis Stream) or 'local' (Redis did not answer: this replica's own)",
+  }),
+);
 
 export const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
@@ -13,6 +20,17 @@ export const Health = Type.Object({
     store: Type.String(),
     status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
     roundTrips: Type.Integer(),
+    journal: Type.Optional(
+      Type.Object(
+        {
+          replica: Type.String({ description: 'this replica, as journal entries name it' }),
+          streamed: Type.Integer({ description: 'entries written to the shared journal stream' }),
+          dropped: Type.Integer({ description: 'entries Redis did not take (away or failing)' }),
+          roundTrips: Type.Integer({ description: 'journal stream calls (batched flushes, reads, clears)' }),
+        },
+        { description: '--state redis only: the shared journal (docs/journal-stream.md)' },
+      ),
+    ),
   }),
   scenarios: Type.String(),
   replica: Type.Optional(
@@ -88,6 +106,7 @@ export const SessionQuery = Type.Object(
 export const ResetResult = Type.Object({
   reset: Type.Union([Type.Literal('all'), Type.Literal('session')]),
   session: Nullable(Type.String()),
+  source: Source,
 });
 
 export const ThrottleList = Type.Object({
@@ -186,7 +205,7 @@ export const JournalQuery = Type.Object(
 export type JournalQueryT = Static<typeof JournalQuery>;
 
 export const CountFilter = Type.Object(filterFields, strict);
-export const Count = Type.Object({ count: Type.Integer() });
+export const Count = Type.Object({ count: Type.Integer(), source: Source });
 
 export const UnmatchedQuery = Type.Object(
   {
@@ -218,11 +237,14 @@ export const JournalEntry = Type.Object(
     requestId: Type.String(),
     ip: Type.String(),
     unmatched: Type.Boolean(),
+    replica: Type.Optional(
+      Type.String({ description: '--state redis: the replica that answered (host:pid)' }),
+    ),
   },
   open,
 );
 
-export const RequestList = Type.Object({ requests: Type.Array(JournalEntry) });
+export const RequestList = Type.Object({ requests: Type.Array(JournalEntry), source: Source });
 
 const NearMiss = Type.Object({
   routeId: Type.String(),
@@ -234,6 +256,7 @@ const NearMiss = Type.Object({
 
 export const UnmatchedList = Type.Object({
   requests: Type.Array(Type.Intersect([JournalEntry, Type.Object({ nearest: Type.Array(NearMiss) })])),
+  source: Source,
 });
 
 export const ReportQuery = Type.Object(
@@ -251,6 +274,7 @@ export const Report = Type.Object(
     }),
     unmatched: Type.Array(Type.Object({}, open)),
     permissions: Type.Optional(Type.Object({}, { ...open, description: 'as GET /__admin/permissions' })),
+    source: Source,
   },
   { ...open, description: 'JSON; with format=junit the same as JUnit XML' },
 );

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import type { MockEngine } from '../engine/engine.js';
 import type { Maybe } from '../engine/store/store.js';
 import type { PermissionReport } from '../identity/usage.js';
-import type { Journal, JournalEntry } from './journal.js';
+import type { Journal, JournalEntry, JournalFilter } from './journal.js';
+import { type JournalRead, type JournalStream, readJournal } from './journal-stream.js';
 import { type NearMiss, nearestRoutes } from './near-miss.js';
 import type { Replication } from './replicate.js';
 import { buildReport, type RetryReport } from './report.js';
@@ -12,15 +13,22 @@ import { buildReport, type RetryReport } from './report.js';
  * Sequences, throttles, collections, operations, random streams and journal back to their start
  * (limiters and collections live in the session state, so a session reset covers them).
  */
-export function resetState(engine: MockEngine, journal: Journal | undefined, session?: string): Maybe<void> {
+export function resetState(
+  engine: MockEngine,
+  journal: Journal | undefined,
+  session?: string,
+  stream?: JournalStream,
+): Maybe<void> {
   resetLocal(engine, journal, session);
   // a shared store forgets for every replica (one INCR); the in-memory store has nothing more to do
-  return engine.store.reset({ session });
+  const store = engine.store.reset({ session });
+  // the shared journal too (when Redis is away the store's reset has failed already: a 503)
+  return stream ? Promise.all([store, stream.clear({ session })]).then(() => {}) : store;
 }
 
 /**
- * The parts of a reset that live in this process: sessions, journal (per replica until it moves to
- * a shared stream), scenario clocks, identity. Other replicas run this when told of a reset.
+ * The parts of a reset that live in this process: sessions, the local journal, scenario clocks,
+ * identity. Other replicas run this when told of a reset (admin/replicate.ts).
  */
 export function resetLocal(engine: MockEngine, journal: Journal | undefined, session?: string): void {
   engine.sessions.reset({ session });
@@ -51,9 +59,65 @@ export function unmatchedEntries(
 }
 
 export function reportOf(engine: MockEngine, journal: Journal | undefined): RetryReport {
-  const report = buildReport(journal?.list({}, { bodies: false }) ?? [], nearMisses(engine));
+  return reportFrom(engine, journal?.list({}, { bodies: false }) ?? []);
+}
+
+function reportFrom(engine: MockEngine, entries: readonly JournalEntry[]): RetryReport {
+  const report = buildReport(entries, nearMisses(engine));
   if (engine.identity.checksPermissions) report.permissions = permissionsOf(engine);
   return report;
+}
+
+// The admin API's reads: every replica's entries from the journal stream (--state redis), or this
+// process's journal when there is no stream or Redis does not answer (journal-stream.ts).
+
+export function listEntries(
+  journal: Journal | undefined,
+  stream: JournalStream | undefined,
+  filter: JournalFilter,
+  opts: { bodies?: boolean } = {},
+): Promise<JournalRead<JournalEntry[]>> {
+  return readJournal(
+    stream,
+    (s) => s.list(filter, opts),
+    () => journal?.list(filter, opts) ?? [],
+  );
+}
+
+export function countEntries(
+  journal: Journal | undefined,
+  stream: JournalStream | undefined,
+  filter: JournalFilter,
+): Promise<JournalRead<number>> {
+  return readJournal(
+    stream,
+    async (s) => (await s.list(filter, { bodies: false })).length,
+    () => journal?.count(filter) ?? 0,
+  );
+}
+
+export async function unmatchedShared(
+  engine: MockEngine,
+  journal: Journal | undefined,
+  stream: JournalStream | undefined,
+  filter: { session?: string; limit?: number } = {},
+): Promise<JournalRead<Array<JournalEntry & { nearest: NearMiss[] }>>> {
+  const nearest = nearMisses(engine);
+  const r = await listEntries(journal, stream, {
+    unmatched: true,
+    session: filter.session,
+    limit: filter.limit,
+  });
+  return { value: r.value.map((e) => ({ ...e, nearest: nearest(e.method, e.path) })), source: r.source };
+}
+
+export async function reportShared(
+  engine: MockEngine,
+  journal: Journal | undefined,
+  stream: JournalStream | undefined,
+): Promise<JournalRead<RetryReport>> {
+  const r = await listEntries(journal, stream, {}, { bodies: false });
+  return { value: reportFrom(engine, r.value), source: r.source };
 }
 
 /** GET /__admin/permissions: each client's least-privileged permissions, uncovered and unused ones. */
@@ -100,11 +164,12 @@ function nearMisses(engine: MockEngine): (method: string, path: string) => NearM
 const ranked = new WeakMap<readonly object[], Map<string, NearMiss[]>>();
 
 /** GET /__admin/health: liveness, the state store's status, and a digest of the loaded scenarios. */
-export function healthOf(engine: MockEngine, replication?: Replication) {
+export function healthOf(engine: MockEngine, replication?: Replication, stream?: JournalStream) {
   const status = engine.store.status();
+  const state = { store: engine.store.kind, status, roundTrips: engine.store.roundTrips() };
   return {
     status,
-    state: { store: engine.store.kind, status, roundTrips: engine.store.roundTrips() },
+    state: stream ? { ...state, journal: { replica: stream.replica, ...stream.stats } } : state,
     scenarios: scenariosHash(engine),
     // replicas sharing a Redis: whether all of them serve the same scenarios (admin/replicate.ts)
     ...(replication ? { replica: replication.id, ...replication.consistency() } : {}),
