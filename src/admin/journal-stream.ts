@@ -9,9 +9,8 @@
 // stream cannot delete by field. Both cuts also hide entries other replicas flush late.
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { globToTest } from '../engine/glob.js';
 import { StateUnavailableError } from '../engine/store/store.js';
-import type { Journal, JournalEntry, JournalFilter } from './journal.js';
+import { entryFilter, type Journal, type JournalEntry, type JournalFilter } from './journal.js';
 
 export const FLUSH_MS = 50;
 export const FLUSH_ENTRIES = 200;
@@ -113,7 +112,7 @@ export class JournalStream {
 
   /** Entries of every replica matching the filter, oldest first, at most `limit` of the newest. */
   async list(filter: JournalFilter = {}, opts: { bodies?: boolean } = {}): Promise<StreamEntry[]> {
-    const test = compileEntryFilter(filter);
+    const test = entryFilter<JournalEntry>(filter, (e) => e.path);
     const limit = filter.limit ?? Number.POSITIVE_INFINITY;
     const cleared = (await this.command(() => this.client.hgetall(this.clearedKey))) as Record<
       string,
@@ -202,31 +201,5 @@ function parseEntry(fields: string[]): StreamEntry | undefined {
     return typeof e === 'object' && e !== null && typeof e.time === 'number' ? e : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** The journal's filter (journal.ts) on materialized entries. */
-export function compileEntryFilter(f: JournalFilter): (e: JournalEntry) => boolean {
-  const method = f.method?.toUpperCase();
-  const path = f.path !== undefined ? globToTest(f.path) : undefined;
-  const since =
-    f.since === undefined ? undefined : typeof f.since === 'number' ? f.since : Date.parse(f.since);
-  return (e) => {
-    if (method !== undefined && e.method !== method) return false;
-    if (f.status !== undefined && e.status !== f.status) return false;
-    if (f.routeId !== undefined && e.routeId !== f.routeId) return false;
-    if (f.session !== undefined && e.session !== f.session) return false;
-    if (since !== undefined && e.time < since) return false;
-    if (f.unmatched !== undefined && e.unmatched !== f.unmatched) return false;
-    if (path && !path(safeDecode(e.path)) && !path(e.path)) return false;
-    return true;
-  };
-}
-
-function safeDecode(p: string): string {
-  try {
-    return decodeURIComponent(p);
-  } catch {
-    return p;
   }
 }

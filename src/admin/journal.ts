@@ -305,25 +305,45 @@ function bodyTooLarge(req: GraphRequest): boolean {
   return Number.isFinite(len) && len > CAPS.body;
 }
 
-function compileFilter(f: JournalFilter, text: TextRing | undefined): (s: Slot) => boolean {
+/** What a filter reads of an entry: a ring slot here, a materialized entry from the stream. */
+interface Filterable {
+  method: string;
+  status: number;
+  routeId: string | null;
+  session: string;
+  time: number;
+  unmatched: boolean;
+}
+
+/**
+ * A JournalFilter as a test; `pathOf` answers the entry's path (undefined: its text is gone, so it
+ * cannot match a path filter). Used by the ring and by the shared journal (journal-stream.ts).
+ */
+export function entryFilter<T extends Filterable>(
+  f: JournalFilter,
+  pathOf: (x: T) => string | undefined,
+): (x: T) => boolean {
   const method = f.method?.toUpperCase();
   const path = f.path !== undefined ? globToTest(f.path) : undefined;
   const since =
     f.since === undefined ? undefined : typeof f.since === 'number' ? f.since : Date.parse(f.since);
-  return (s) => {
-    if (method !== undefined && s.method !== method) return false;
-    if (f.status !== undefined && s.status !== f.status) return false;
-    if (f.routeId !== undefined && s.routeId !== f.routeId) return false;
-    if (f.session !== undefined && s.session !== f.session) return false;
-    if (since !== undefined && s.time < since) return false;
-    if (f.unmatched !== undefined && s.unmatched !== f.unmatched) return false;
+  return (x) => {
+    if (method !== undefined && x.method !== method) return false;
+    if (f.status !== undefined && x.status !== f.status) return false;
+    if (f.routeId !== undefined && x.routeId !== f.routeId) return false;
+    if (f.session !== undefined && x.session !== f.session) return false;
+    if (since !== undefined && x.time < since) return false;
+    if (f.unmatched !== undefined && x.unmatched !== f.unmatched) return false;
     if (path) {
-      if (!text?.readable(s.text)) return false;
-      const p = pathOf(text.read(s.text, 1)[0]!);
-      if (!path(safeDecode(p)) && !path(p)) return false;
+      const p = pathOf(x);
+      if (p === undefined || (!path(safeDecode(p)) && !path(p))) return false;
     }
     return true;
   };
+}
+
+function compileFilter(f: JournalFilter, text: TextRing | undefined): (s: Slot) => boolean {
+  return entryFilter<Slot>(f, (s) => (text?.readable(s.text) ? pathOf(text.read(s.text, 1)[0]!) : undefined));
 }
 
 function safeDecode(p: string): string {
