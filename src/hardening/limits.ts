@@ -33,33 +33,26 @@ export const LIMITS = {
 } as const;
 
 /**
- * True when the JSON text nests arrays/objects deeper than `max`. A linear scan that skips strings:
- * no recursion, so hostile input cannot overflow the stack here either.
+ * Why a JSON request body is refused before it is parsed: 'depth' (nested deeper than maxJsonDepth)
+ * or 'nodes' (more than maxJsonNodes values: `[{},{},…]` in 4 MB is over a million objects, ~70 MB
+ * of heap for one request).
  */
+export function jsonLimitExceeded(text: string): 'depth' | 'nodes' | undefined {
+  return jsonScan(text, LIMITS.maxJsonDepth, LIMITS.maxJsonNodes);
+}
+
+/** True when the JSON text nests arrays/objects deeper than `max`. */
 export function jsonTooDeep(text: string, max: number = LIMITS.maxJsonDepth): boolean {
-  if (text.length <= max) return false; // needs more than `max` brackets
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (++depth > max) return true;
-    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
-  }
-  return false;
+  return jsonScan(text, max, Number.POSITIVE_INFINITY) === 'depth';
 }
 
 /**
- * Why a JSON request body is refused before it is parsed: 'depth' (nested deeper than maxJsonDepth)
- * or 'nodes' (more than maxJsonNodes values: `[{},{},…]` in 4 MB is over a million objects, ~70 MB
- * of heap for one request). One linear scan, and none at all for a body too short to break either.
+ * One linear scan that skips strings: no recursion, so hostile input cannot overflow the stack here
+ * either; none at all for a text too short to break either limit (each level needs a bracket, each
+ * value after the first in a container a comma).
  */
-export function jsonLimitExceeded(text: string): 'depth' | 'nodes' | undefined {
-  if (text.length <= LIMITS.maxJsonNodes) return jsonTooDeep(text) ? 'depth' : undefined;
+function jsonScan(text: string, maxDepth: number, maxNodes: number): 'depth' | 'nodes' | undefined {
+  if (text.length <= maxDepth && text.length <= maxNodes) return undefined;
   let depth = 0;
   let nodes = 0;
   let inString = false;
@@ -70,11 +63,10 @@ export function jsonLimitExceeded(text: string): 'depth' | 'nodes' | undefined {
       else if (c === 34 /* " */) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (++depth > LIMITS.maxJsonDepth) return 'depth';
-      if (++nodes > LIMITS.maxJsonNodes) return 'nodes';
+      if (++depth > maxDepth) return 'depth';
+      if (++nodes > maxNodes) return 'nodes';
     } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
-    // every value after the first in a container follows a comma
-    else if (c === 44 /* , */ && ++nodes > LIMITS.maxJsonNodes) return 'nodes';
+    else if (c === 44 /* , */ && ++nodes > maxNodes) return 'nodes';
   }
   return undefined;
 }
