@@ -17,29 +17,38 @@ export type BearerCheck =
   | { kind: 'expired'; claims: TokenClaims }
   | { kind: 'ok'; claims: TokenClaims };
 
+/**
+ * Authorization header value → what it holds. Keyed by the header as sent, so the engine, the throttle
+ * scope and the journal, which each ask on every request, pay one lookup and no regular expression.
+ */
 const cache = new Map<string, BearerCheck>();
+const NONE: BearerCheck = { kind: 'none' };
 
 export function readBearer(authorization: string | string[] | undefined, now = Date.now()): BearerCheck {
   const h = Array.isArray(authorization) ? authorization[0] : authorization;
-  if (!h) return { kind: 'none' };
-  const m = /^Bearer\s+(.*)$/i.exec(h);
-  if (!m || !m[1]!.trim()) return { kind: 'none' };
-  const token = m[1]!.trim();
-  let res = cache.get(token);
+  if (!h) return NONE;
+  let res = cache.get(h);
   if (!res) {
-    try {
-      const claims = jwtDecode<TokenClaims>(token);
-      res = claims && typeof claims === 'object' ? { kind: 'ok', claims } : { kind: 'malformed' };
-    } catch {
-      res = { kind: 'malformed' };
-    }
+    res = decodeBearer(h);
     if (cache.size > 1000) cache.clear(); // bounded: a client minting tokens cannot grow it
-    cache.set(token, res);
+    cache.set(h, res);
   }
   if (res.kind === 'ok' && typeof res.claims.exp === 'number' && res.claims.exp * 1000 < now) {
     return { kind: 'expired', claims: res.claims };
   }
   return res;
+}
+
+function decodeBearer(h: string): BearerCheck {
+  const m = /^Bearer\s+(.*)$/i.exec(h);
+  const token = m?.[1]!.trim();
+  if (!token) return NONE;
+  try {
+    const claims = jwtDecode<TokenClaims>(token);
+    return claims && typeof claims === 'object' ? { kind: 'ok', claims } : { kind: 'malformed' };
+  } catch {
+    return { kind: 'malformed' };
+  }
 }
 
 /** The claims a journal shows in place of the token (never the token itself). */
