@@ -21,7 +21,15 @@ import { jsonLimitExceeded, LIMITS } from './hardening/limits.js';
 import { identityRoutes } from './identity/token-endpoint.js';
 import type { ErrorOverrideSpec } from './scenario/schema.js';
 import type { TlsMaterial } from './tls.js';
-import { type DecisionObserver, installWire, originOf, writeDecision } from './wire.js';
+import {
+  type DecisionObserver,
+  finish,
+  installWire,
+  notify,
+  originOf,
+  type WireContext,
+  writeDecision,
+} from './wire.js';
 
 export type { DecisionObserver } from './wire.js';
 
@@ -121,9 +129,22 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
       compilersFactory: { buildValidator: noDefaultCompiler, buildSerializer: noDefaultCompiler },
     },
     frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      sendDecision(reply, fastifyErrorDecision(err, request, log), observers, request);
+      sendDecision(reply, fastifyErrorDecision(err, request, log), wire, request);
     },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  // bodiless mocked requests are answered before Fastify builds a request (wire.ts); the rest reach
+  // Fastify's routes below and end in the same wire.finish
+  const wire = installWire(app.server, {
+    engine,
+    observers,
+    logError: (err, req) => log?.error({ err, method: req.method, url: req.url }, 'unexpected error'),
+    later: (res, d, req, t0) => {
+      answerLater(res, d, observers, req, t0).catch((err) =>
+        log?.error({ err, method: req.method, url: req.url }, 'unexpected error'),
+      );
+    },
+  });
 
   // JSON is parsed by Fastify's parser (secure-json-parse: __proto__ keys refused); every other
   // content type arrives as a Buffer and the engine decides (415 unless the route takes files).
@@ -144,7 +165,7 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     // headers set before the failure (the cause, perhaps) must not leak into the error answer
     for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
-    sendDecision(reply, fastifyErrorDecision(err, request, log), observers, request);
+    sendDecision(reply, fastifyErrorDecision(err, request, log), wire, request);
   });
 
   app.register(adminRoutes, { prefix: '/__admin', engine, tls: opts.tls, log, ...opts.admin });
@@ -153,13 +174,13 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
   const mocked = (request: FastifyRequest, reply: FastifyReply) => {
     if ((request.raw.url?.length ?? 0) > LIMITS.maxUrlLength) {
       const d = errorDecision(414, toGraphRequest(request), { routeId: null, scenario: null });
-      return sendDecision(reply, d, observers, request);
+      return sendDecision(reply, d, wire, request);
     }
     const req = toGraphRequest(request);
     const d = engine.handle(req);
     // a Promise only when the route's state lives in a shared store (engine/store/)
-    if (d instanceof Promise) return d.then((x) => sendDecision(reply, x, observers, request, req));
-    return sendDecision(reply, d, observers, request, req);
+    if (d instanceof Promise) return d.then((x) => sendDecision(reply, x, wire, request, req));
+    return sendDecision(reply, d, wire, request, req);
   };
   app.all('*', mocked);
   // Entra's token endpoint, OpenID configuration and keys (identity/): their own routes, unless a
@@ -175,18 +196,6 @@ export function buildServer(opts: ServerOptions = {}): MockServerContext {
   });
   // methods `all` does not register (PROPFIND, SEARCH, …) reach the engine too: Graph's 405/404, not Fastify's
   app.setNotFoundHandler(mocked);
-
-  // bodiless mocked requests are answered before Fastify builds a request (wire.ts)
-  installWire(app.server, {
-    engine,
-    observers,
-    logError: (err, req) => log?.error({ err, method: req.method, url: req.url }, 'unexpected error'),
-    later: (res, d, req, t0) => {
-      answerLater(res, d, observers, req, t0).catch((err) =>
-        log?.error({ err, method: req.method, url: req.url }, 'unexpected error'),
-      );
-    },
-  });
 
   // an Expect other than 100-continue: Node would write a bare 417; the envelope instead
   app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
@@ -324,18 +333,13 @@ function parseQuery(qs: string, q: number): Record<string, string | string[]> {
 export function sendDecision(
   reply: FastifyReply,
   d: Decision,
-  observers: readonly DecisionObserver[],
+  wire: WireContext,
   request: FastifyRequest,
   req?: GraphRequest,
-): Promise<void> | undefined {
+): void {
   // the answer goes straight to Node's response (wire.ts): Fastify's reply.send would re-parse it
   reply.hijack();
-  const t0 = performance.now() - reply.elapsedTime;
-  if (d.delayMs > 0 || d.transport)
-    return answerLater(reply.raw, d, observers, req ?? toGraphRequest(request), t0);
-  if (observers.length) notify(observers, req ?? toGraphRequest(request), d, t0);
-  writeDecision(reply.raw, d);
-  return undefined;
+  finish(wire, reply.raw, d, req ?? toGraphRequest(request), performance.now() - reply.elapsedTime);
 }
 
 /** A delayed answer or a transport fault; the journal sees it when it happens. */
@@ -347,14 +351,9 @@ async function answerLater(
   t0: number,
 ): Promise<void> {
   if (d.delayMs > 0) await sleep(d.delayMs);
-  if (observers.length) notify(observers, req, d, t0);
+  notify(observers, req, d, t0);
   if (d.transport) return writeTransportFault(res, d);
   if (!res.destroyed) writeDecision(res, d);
-}
-
-function notify(observers: readonly DecisionObserver[], req: GraphRequest, d: Decision, t0: number) {
-  const ms = performance.now() - t0;
-  for (const o of observers) o(req, d, ms);
 }
 
 /** The closed list of transport faults, rendered straight onto the socket (DESIGN §3). */

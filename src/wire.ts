@@ -30,7 +30,7 @@ export interface WireContext {
  * Puts the wire in front of Fastify's request handler. Fastify attaches exactly one 'request'
  * listener to its server; the wire takes its place and hands on what it does not answer.
  */
-export function installWire(server: Server, ctx: Omit<WireContext, 'fallback'>): void {
+export function installWire(server: Server, ctx: Omit<WireContext, 'fallback'>): WireContext {
   const listeners = server.listeners('request') as WireContext['fallback'][];
   if (listeners.length !== 1)
     throw new Error(`m365-mock: expected one request listener, found ${listeners.length}`);
@@ -39,6 +39,7 @@ export function installWire(server: Server, ctx: Omit<WireContext, 'fallback'>):
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!answerEarly(wire, req, res)) wire.fallback(req, res);
   });
+  return wire;
 }
 
 /**
@@ -103,17 +104,35 @@ function answerEarly(ctx: WireContext, raw: IncomingMessage, res: ServerResponse
   return true;
 }
 
-function finish(ctx: WireContext, res: ServerResponse, d: Decision, req: GraphRequest, t0: number): void {
+/**
+ * Tells the observers and writes the answer; a delayed answer or a transport fault goes to `later`.
+ * Fastify's path (server.ts) ends here too, so both paths answer and journal alike.
+ */
+export function finish(
+  ctx: WireContext,
+  res: ServerResponse,
+  d: Decision,
+  req: GraphRequest,
+  t0: number,
+): void {
   if (d.delayMs > 0 || d.transport) {
     ctx.later(res, d, req, t0);
     return;
   }
-  const obs = ctx.observers;
-  if (obs.length !== 0) {
-    const ms = performance.now() - t0;
-    for (let i = 0; i < obs.length; i++) obs[i]!(req, d, ms);
-  }
+  notify(ctx.observers, req, d, t0);
   writeDecision(res, d);
+}
+
+/** The journal, report and logs see an answer (t0: when its request arrived, performance.now()). */
+export function notify(
+  observers: readonly DecisionObserver[],
+  req: GraphRequest,
+  d: Decision,
+  t0: number,
+): void {
+  if (observers.length === 0) return;
+  const ms = performance.now() - t0;
+  for (let i = 0; i < observers.length; i++) observers[i]!(req, d, ms);
 }
 
 const EMPTY_QUERY: GraphRequest['query'] = Object.freeze(Object.create(null));
