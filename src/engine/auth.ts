@@ -41,7 +41,7 @@ export function readBearer(authorization: string | string[] | undefined, now = D
 
 function decodeBearer(h: string): BearerCheck {
   const m = /^Bearer\s+(.*)$/i.exec(h);
-  const token = m?.[1]!.trim();
+  const token = m?.[1]?.trim();
   if (!token) return NONE;
   try {
     const claims = jwtDecode<TokenClaims>(token);
