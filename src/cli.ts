@@ -236,9 +236,7 @@ async function serve(flags: Flags): Promise<void> {
     const loaded = loadScenarioPaths(scenarios, seed);
     const why = loaded.ok ? workersRefusal(workers, loaded.scenarios, state !== undefined) : undefined;
     if (why) die(2, why);
-    runPrimary(workers, (r) => {
-      process.stdout.write(`m365-mock listening on ${r.url} (scenarios: ${r.scenarios.join(', ')})\n`);
-    });
+    runPrimary(workers, (r) => ready(r.url, r.scenarios));
     return;
   }
   let server: MockServer;
@@ -276,9 +274,7 @@ async function serve(flags: Flags): Promise<void> {
   if (cluster.isWorker) {
     process.send?.({ ready: { url: server.url, scenarios: server.scenarios() } });
   } else {
-    process.stdout.write(
-      `m365-mock listening on ${server.url} (scenarios: ${server.scenarios().join(', ')})\n`,
-    );
+    ready(server.url, server.scenarios());
   }
   logger.info({ url: server.url, scenarios: server.scenarios() }, 'listening');
 
@@ -316,6 +312,11 @@ async function drain(raw: Server, graceMs: number): Promise<void> {
     if (open === 0) return;
     await sleep(20);
   }
+}
+
+/** The one readiness line on stdout (with --workers, the primary prints it once all listen). */
+function ready(url: string, scenarios: readonly string[]): void {
+  process.stdout.write(`m365-mock listening on ${url} (scenarios: ${scenarios.join(', ')})\n`);
 }
 
 function firstLine(s: string): string {
