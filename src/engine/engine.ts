@@ -2,7 +2,7 @@
 // outage → throttle → faults → response (sequence, collection, operation) → latency.
 // Plain data in (GraphRequest), plain data out (Decision); no Fastify here.
 import { answerBatch, isBatchPath } from '../graph/batch.js';
-import { errorDecision, extend, type RespondContext, respond } from '../graph/respond.js';
+import { badRequest, errorDecision, extend, type RespondContext, respond } from '../graph/respond.js';
 import { repeatedQueryOption } from '../hardening/limits.js';
 import { authorize } from '../identity/gate.js';
 import { Identity, type PermissionsMode } from '../identity/identity.js';
@@ -206,14 +206,11 @@ export class MockEngine {
     }
     const repeated = repeatedQueryOption(req.query);
     if (repeated !== undefined) {
-      return errorDecision(400, req, {
-        routeId: null,
-        scenario: null,
-        error: {
-          code: 'BadRequest',
-          message: `Query option '${repeated.slice(0, 50)}' was specified more than once, but it must be specified at most once.`,
-        },
-      });
+      return badRequest(
+        req,
+        { routeId: null, scenario: null },
+        `Query option '${repeated.slice(0, 50)}' was specified more than once, but it must be specified at most once.`,
+      );
     }
     const match = this.table.find(req.method, req.path);
     if (!match) return this.unmatched(req);
@@ -392,11 +389,7 @@ export class MockEngine {
     // graph.microsoft.com/me (no version, or a wrong one) answers 400 "Invalid version." [O]
     const version = segs[1] ?? '';
     if (version !== '' && !VERSIONS.has(version) && !version.startsWith('__')) {
-      return errorDecision(
-        400,
-        req,
-        extend(ctx, { error: { code: 'BadRequest', message: 'Invalid version.' } }),
-      );
+      return badRequest(req, ctx, 'Invalid version.');
     }
     if (this.surfaceMode !== 'off' && VERSIONS.has(version)) {
       if (isMetadataPath(req.path)) return metadataDecision(req, { routeId: null, scenario: null });
@@ -422,16 +415,7 @@ export class MockEngine {
       try {
         name = decodeURIComponent(seg);
       } catch {}
-      return errorDecision(
-        400,
-        req,
-        extend(ctx, {
-          error: {
-            code: 'BadRequest',
-            message: `Resource not found for the segment '${name.slice(0, 200)}'.`,
-          },
-        }),
-      );
+      return badRequest(req, ctx, `Resource not found for the segment '${name.slice(0, 200)}'.`);
     }
     return errorDecision(404, req, extend(ctx, { workload: 'directory' }));
   }

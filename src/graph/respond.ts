@@ -104,6 +104,11 @@ export function extend<C extends ErrorOptions>(ctx: C, more: Partial<ErrorOption
   } as C;
 }
 
+/** Graph's 400 `BadRequest` with this message. */
+export function badRequest(req: GraphRequest, ctx: ErrorOptions, message: string): Decision {
+  return errorDecision(400, req, extend(ctx, { error: { code: 'BadRequest', message } }));
+}
+
 export function errorDecision(status: number, req: GraphRequest, opts: ErrorOptions): Decision {
   const workload = opts.workload ?? 'generic';
   const key = `${status}|${workload}|${opts.error ? JSON.stringify(opts.error) : ''}|${opts.retryAfter ?? ''}`;

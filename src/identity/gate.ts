@@ -5,7 +5,7 @@
 // undefined to let the request through.
 import { readBearer, type TokenClaims } from '../engine/auth.js';
 import type { Decision, GraphRequest } from '../engine/types.js';
-import { errorDecision, extend, type RespondContext } from '../graph/respond.js';
+import { badRequest, errorDecision, extend, type RespondContext } from '../graph/respond.js';
 import type { CompiledScenario } from '../scenario/compiled.js';
 import type { WorkloadName } from '../scenario/schema.js';
 import type { Identity } from './identity.js';
@@ -106,16 +106,7 @@ function checkPermissions(
   if (covered || mode === 'report') return undefined;
   // Graph's own answer for /me without a signed-in user
   if (kind === 'application' && grant?.application.length === 0 && /^\/me(?:\/|$)/i.test(path)) {
-    return errorDecision(
-      400,
-      req,
-      extend(ctx, {
-        error: {
-          code: 'BadRequest',
-          message: '/me request is only valid with delegated authentication flow.',
-        },
-      }),
-    );
+    return badRequest(req, ctx, '/me request is only valid with delegated authentication flow.');
   }
   const outlook = ctx.workload === 'outlook';
   return errorDecision(
