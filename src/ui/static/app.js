@@ -51,6 +51,24 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+/** A `grid` table: a heading row of `headings`, then `rows` (tr elements). */
+function grid(headings, rows) {
+  return el(
+    'table',
+    { class: 'grid' },
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        headings.map((h) => el('th', {}, h)),
+      ),
+    ),
+    el('tbody', {}, rows),
+  );
+}
+
 function svg(tag, attrs, ...children) {
   const node = document.createElementNS(SVG_NS, tag);
   setAttrs(node, attrs);
@@ -544,42 +562,28 @@ function renderRetries() {
     ];
     routes.append(
       el('h2', {}, 'Per client and route'),
-      el(
-        'table',
-        { class: 'grid' },
-        el(
-          'thead',
-          {},
+      grid(
+        head,
+        r.routes.map((s) =>
           el(
             'tr',
-            {},
-            head.map((h) => el('th', {}, h)),
-          ),
-        ),
-        el(
-          'tbody',
-          {},
-          r.routes.map((s) =>
+            { class: 'route-summary' },
+            el('td', {}, s.client),
+            el('td', {}, s.routeId || '—'),
+            el('td', {}, String(s.requests)),
+            el('td', {}, String(s.sent429)),
+            el('td', {}, String(s.sent503)),
+            el('td', {}, s.retryAfter.join(', ') || '—'),
+            el('td', {}, String(s.retries)),
+            el('td', { class: s.earlyRetries ? 'bad' : '' }, String(s.earlyRetries)),
             el(
-              'tr',
-              { class: 'route-summary' },
-              el('td', {}, s.client),
-              el('td', {}, s.routeId || '—'),
-              el('td', {}, String(s.requests)),
-              el('td', {}, String(s.sent429)),
-              el('td', {}, String(s.sent503)),
-              el('td', {}, s.retryAfter.join(', ') || '—'),
-              el('td', {}, String(s.retries)),
-              el('td', { class: s.earlyRetries ? 'bad' : '' }, String(s.earlyRetries)),
-              el(
-                'td',
-                {},
-                s.waitedMs ? `${s.waitedMs.min} / ${Math.round(s.waitedMs.avg)} / ${s.waitedMs.max}` : '—',
-              ),
-              el('td', {}, String(s.chains)),
-              el('td', {}, String(s.recovered)),
-              el('td', { class: s.gaveUp ? 'bad' : '' }, String(s.gaveUp)),
+              'td',
+              {},
+              s.waitedMs ? `${s.waitedMs.min} / ${Math.round(s.waitedMs.avg)} / ${s.waitedMs.max}` : '—',
             ),
+            el('td', {}, String(s.chains)),
+            el('td', {}, String(s.recovered)),
+            el('td', { class: s.gaveUp ? 'bad' : '' }, String(s.gaveUp)),
           ),
         ),
       ),
@@ -900,23 +904,9 @@ function renderScenarios() {
           el('span', { class: 'muted' }, ` · seed ${s.seed} · auth ${s.auth}${s.file ? ` · ${s.file}` : ''}`),
         ),
         s.description ? el('p', { class: 'muted' }, s.description) : null,
-        el(
-          'table',
-          { class: 'grid' },
-          el(
-            'thead',
-            {},
-            el(
-              'tr',
-              {},
-              ['method', 'path', 'id', 'throttle', 'fault probability', 'outage'].map((h) => el('th', {}, h)),
-            ),
-          ),
-          el(
-            'tbody',
-            {},
-            s.routes.map((r) => routeRow(r, ro)),
-          ),
+        grid(
+          ['method', 'path', 'id', 'throttle', 'fault probability', 'outage'],
+          s.routes.map((r) => routeRow(r, ro)),
         ),
       ),
     );
@@ -1004,52 +994,34 @@ function renderUnmatched() {
     return;
   }
   box.append(
-    el(
-      'table',
-      { class: 'grid' },
-      el(
-        'thead',
-        {},
+    grid(
+      ['method', 'path', 'session', 'count', 'last status', 'nearest routes'],
+      r.unmatched.map((u) =>
         el(
           'tr',
-          {},
-          ['method', 'path', 'session', 'count', 'last status', 'nearest routes'].map((h) => el('th', {}, h)),
-        ),
-      ),
-      el(
-        'tbody',
-        {},
-        r.unmatched.map((u) =>
+          { class: 'unmatched-row' },
+          el('td', {}, u.method),
+          el('td', { class: 'mono' }, decodePath(u.path)),
+          el('td', {}, u.session || '—'),
+          el('td', {}, String(u.count)),
+          el('td', { class: statusClass(u.lastStatus) }, String(u.lastStatus)),
           el(
-            'tr',
-            { class: 'unmatched-row' },
-            el('td', {}, u.method),
-            el('td', { class: 'mono' }, decodePath(u.path)),
-            el('td', {}, u.session || '—'),
-            el('td', {}, String(u.count)),
-            el('td', { class: statusClass(u.lastStatus) }, String(u.lastStatus)),
-            el(
-              'td',
-              {},
-              u.nearest.length
-                ? el(
-                    'ul',
-                    { class: 'nearest' },
-                    u.nearest.map((n) =>
-                      el(
-                        'li',
-                        {},
-                        `${n.method} ${n.path}`,
-                        el(
-                          'span',
-                          { class: 'muted' },
-                          ` (${n.scenario}/${n.routeId}, distance ${n.distance})`,
-                        ),
-                      ),
+            'td',
+            {},
+            u.nearest.length
+              ? el(
+                  'ul',
+                  { class: 'nearest' },
+                  u.nearest.map((n) =>
+                    el(
+                      'li',
+                      {},
+                      `${n.method} ${n.path}`,
+                      el('span', { class: 'muted' }, ` (${n.scenario}/${n.routeId}, distance ${n.distance})`),
                     ),
-                  )
-                : el('span', { class: 'muted' }, 'no route is close'),
-            ),
+                  ),
+                )
+              : el('span', { class: 'muted' }, 'no route is close'),
           ),
         ),
       ),
