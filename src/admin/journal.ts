@@ -135,7 +135,7 @@ export class Journal {
     s.time = now - durationMs;
     s.method = req.method;
     s.text = text.begin();
-    text.put(capString(req.url, CAPS.url));
+    text.put(cap(req.url, CAPS.url));
     text.put(d.requestId);
     const retryAfter = d.extraHeaders?.['retry-after'] ?? d.headers['retry-after'];
     s.hasRetryAfter = retryAfter !== undefined;
@@ -276,11 +276,11 @@ function writeHeaders(text: TextRing, h: GraphRequest['headers']): number {
     } else if (typeof v === 'string') {
       if (text.room() < 6 + 3 * (k.length + Math.min(v.length, CAPS.headerValue + 1))) break;
       text.put(k);
-      text.put(capString(v, CAPS.headerValue));
+      text.put(cap(v, CAPS.headerValue));
       pairs++;
     } else {
       for (const x of v.slice(0, 16)) {
-        const item = capString(String(x), CAPS.headerValue);
+        const item = cap(String(x), CAPS.headerValue);
         if (text.room() < 6 + 3 * (k.length + item.length)) break;
         text.put(k);
         text.put(item);
@@ -402,10 +402,6 @@ function materialize(s: Slot, text: TextRing, bodies: boolean): JournalEntry | u
 }
 
 /** At most `max` characters and an ellipsis (a string under the cap is returned as it is). */
-function capString(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max)}…` : s;
-}
-
 function cap(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
@@ -436,7 +432,7 @@ function capBody(b: unknown): { value: unknown; truncated: boolean } {
       truncated: b.length > CAPS.body,
     };
   }
-  if (typeof b === 'string') return { value: capString(b, CAPS.body), truncated: b.length > CAPS.body };
+  if (typeof b === 'string') return { value: cap(b, CAPS.body), truncated: b.length > CAPS.body };
   let json: { text: string; more: boolean };
   try {
     json = jsonPrefix(b, CAPS.body);
