@@ -53,8 +53,18 @@ export function unmatchedEntries(
   journal: Journal | undefined,
   filter: { session?: string; limit?: number } = {},
 ): Array<JournalEntry & { nearest: NearMiss[] }> {
+  return withNearest(
+    engine,
+    journal?.list({ unmatched: true, session: filter.session, limit: filter.limit }) ?? [],
+  );
+}
+
+/** Unmatched entries with the routes they nearly matched. */
+function withNearest(
+  engine: MockEngine,
+  list: readonly JournalEntry[],
+): Array<JournalEntry & { nearest: NearMiss[] }> {
   const nearest = nearMisses(engine);
-  const list = journal?.list({ unmatched: true, session: filter.session, limit: filter.limit }) ?? [];
   return list.map((e) => ({ ...e, nearest: nearest(e.method, e.path) }));
 }
 
@@ -102,13 +112,12 @@ export async function unmatchedShared(
   stream: JournalStream | undefined,
   filter: { session?: string; limit?: number } = {},
 ): Promise<JournalRead<Array<JournalEntry & { nearest: NearMiss[] }>>> {
-  const nearest = nearMisses(engine);
   const r = await listEntries(journal, stream, {
     unmatched: true,
     session: filter.session,
     limit: filter.limit,
   });
-  return { value: r.value.map((e) => ({ ...e, nearest: nearest(e.method, e.path) })), source: r.source };
+  return { value: withNearest(engine, r.value), source: r.source };
 }
 
 export async function reportShared(
