@@ -450,10 +450,25 @@ function hasPropertyOptions(q: GraphRequest['query']): boolean {
   );
 }
 
+/** Accept values already read (a client sends the same one on every request); bounded. */
+const accepts = new Map<string, boolean>();
+
 /** Graph answers JSON; an Accept that excludes it gets 406. */
 function acceptsJson(accept: string | string[] | undefined): boolean {
   if (accept === undefined) return true;
-  const v = Array.isArray(accept) ? accept.join(',') : accept;
+  if (typeof accept !== 'string') return readAccept(accept.join(','));
+  let ok = accepts.get(accept);
+  if (ok === undefined) {
+    ok = readAccept(accept);
+    if (accept.length <= 256) {
+      if (accepts.size >= 256) accepts.clear();
+      accepts.set(accept, ok);
+    }
+  }
+  return ok;
+}
+
+function readAccept(v: string): boolean {
   if (v.trim() === '') return true;
   for (const part of v.split(',')) {
     const type = part.split(';')[0]!.trim().toLowerCase();

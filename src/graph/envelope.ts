@@ -21,6 +21,8 @@ export interface CompiledEnvelope {
   readonly carriesRequestId: boolean;
   /** a request-id pinned by the scenario, which the header must then repeat */
   readonly fixedRequestId?: string;
+  /** the message names the resource (`{id}`): only then is the path's last segment decoded per request */
+  readonly namesResource?: boolean;
 }
 
 const json = JSON.stringify;
@@ -51,11 +53,11 @@ export function compileEnvelope(
 
   if (o.innererror !== undefined) {
     pieces.push(`,"innererror":${json(o.innererror)}}}`);
-    return { pieces: merge(pieces), carriesRequestId: false };
+    return finish(pieces, false);
   }
   if (o.innerError === null) {
     pieces.push('}}');
-    return { pieces: merge(pieces), carriesRequestId: false };
+    return finish(pieces, false);
   }
   // Scripted members first (Graph puts nested `code`/`innerError` before the correlation members),
   // then date, request-id, client-request-id unless the scenario pinned them.
@@ -74,10 +76,16 @@ export function compileEnvelope(
   pieces.push('"date":', date ?? { hole: 'date' }, ',"request-id":', rid ?? { hole: 'requestId' });
   pieces.push(',"client-request-id":', crid ?? { hole: 'clientRequestId' }, '}}}');
   const pinned = o.innerError?.['request-id'];
+  return finish(pieces, true, typeof pinned === 'string' ? pinned : undefined);
+}
+
+function finish(pieces: Piece[], carriesRequestId: boolean, fixedRequestId?: string): CompiledEnvelope {
+  const merged = merge(pieces);
   return {
-    pieces: merge(pieces),
-    carriesRequestId: true,
-    fixedRequestId: typeof pinned === 'string' ? pinned : undefined,
+    pieces: merged,
+    carriesRequestId,
+    fixedRequestId,
+    namesResource: merged.some((p) => typeof p !== 'string' && p.hole === 'resourceId'),
   };
 }
 

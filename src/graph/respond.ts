@@ -19,6 +19,7 @@ export interface RespondContext {
 /** The last path segment, decoded: what Graph names in "Resource '…' does not exist". */
 export function resourceIdOf(path: string): string {
   const seg = path.slice(path.lastIndexOf('/') + 1);
+  if (!seg.includes('%')) return seg;
   try {
     return decodeURIComponent(seg);
   } catch {
@@ -29,14 +30,14 @@ export function resourceIdOf(path: string): string {
 export function respond(resp: CompiledResponse, req: GraphRequest, ctx: RespondContext): Decision {
   const requestId = resp.envelope?.fixedRequestId ?? randomUUID();
   const crid = clientRequestId(req.headers['client-request-id'], requestId);
-  let body: Buffer | string | undefined = resp.body;
+  let body: Buffer | string | undefined = resp.text ?? resp.body;
   if (resp.envelope) {
     // kept as the string it renders to: the wire sends it in one write with the head (wire.ts)
     body = renderEnvelope(resp.envelope, {
       date: graphDate(),
       requestId,
       clientRequestId: crid,
-      resourceId: resourceIdOf(req.path),
+      resourceId: resp.envelope.namesResource ? resourceIdOf(req.path) : '',
     });
   }
   let extra = ctx.extraHeaders;

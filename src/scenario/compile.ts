@@ -1,6 +1,7 @@
 // Validated scenario → CompiledScenario. Everything that can be wrong with a scenario and was not
 // caught by the schema (route conflicts, unknown throttle names, bodyFile escaping its folder, …) is
 // found here, located in the source, so that a loaded scenario can never cause a 500 at request time.
+import { isAscii } from 'node:buffer';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import FindMyWay from 'find-my-way';
@@ -317,7 +318,14 @@ export function compileResponse(
 
   const retryAfter = r.retryAfter ?? (headers['retry-after'] ? undefined : DEFAULT_RETRY_AFTER[status]);
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
-  return { status, headers, body, envelope, retryAfter, location: r.location };
+  return { status, headers, body, text: textOf(body), envelope, retryAfter, location: r.location };
+}
+
+/** Bodies a wire write takes as they are: ASCII (so UTF-8 and latin1 agree) and small (wire.ts ONE_WRITE). */
+export function textOf(body: Buffer | undefined): string | undefined {
+  return body !== undefined && body.length <= 16 * 1024 && isAscii(body)
+    ? body.toString('latin1')
+    : undefined;
 }
 
 function compileWhen(w: WhenSpec): (req: ConditionInput) => boolean {

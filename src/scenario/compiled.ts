@@ -21,6 +21,8 @@ export interface CompiledResponse {
   readonly headers: Readonly<Record<string, string>>;
   /** a constant body (success bodies, explicit error bodies, files), serialized once */
   readonly body?: Buffer;
+  /** `body` as a string when it is small and ASCII (the same bytes): answers send it with no copy per request */
+  readonly text?: string;
   /** the Graph error envelope, for an error status scripted without a body */
   readonly envelope?: CompiledEnvelope;
   readonly retryAfter?: number;

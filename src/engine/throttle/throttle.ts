@@ -30,6 +30,8 @@ export type NamedThrottle = ThrottleSpec & { name: string };
 export interface CompiledThrottle {
   readonly spec: NamedThrottle;
   readonly name: string;
+  /** the session slot its keys live in (SLOT + name), made once */
+  readonly slotName: string;
   /** name + a digest of the settings: a redefined limiter (PATCH, reload) starts afresh in a shared store too */
   readonly stateName: string;
   readonly limiter: Limiter;
@@ -67,6 +69,7 @@ export function compileThrottle(spec: NamedThrottle): CompiledThrottle {
   t = {
     spec,
     name: spec.name,
+    slotName: SLOT + spec.name,
     stateName: `${spec.name}#${createHash('sha1').update(JSON.stringify(spec)).digest('hex').slice(0, 8)}`,
     limiter: createLimiter(spec.algorithm ?? 'token-bucket', limit, windowMs),
     limit,
@@ -95,6 +98,8 @@ export function compileThrottle(spec: NamedThrottle): CompiledThrottle {
 interface LimiterSlot {
   throttle: CompiledThrottle;
   keys: Map<string, KeyState>;
+  /** the most recently used key: already last in `keys`, so it needs no move */
+  last: string | undefined;
 }
 
 const SLOT = 'throttle:';
@@ -134,13 +139,15 @@ export function takeInSession(
   const slot = slotOf(session, t);
   // Map order = recency: a known key is moved to the end, a new one first makes room at the front
   let s = slot.keys.get(key);
-  if (s) {
-    slot.keys.delete(key);
-  } else {
+  if (s === undefined) {
     sweep(slot.keys, now);
     s = t.limiter.fresh(now);
+    slot.keys.set(key, s);
+  } else if (key !== slot.last) {
+    slot.keys.delete(key);
+    slot.keys.set(key, s);
   }
-  slot.keys.set(key, s);
+  slot.last = key;
 
   const early = s.blockedUntil > now;
   let retryAt = 0; // the instant Retry-After announces
@@ -243,12 +250,11 @@ function exceededResponse(t: CompiledThrottle, workload: WorkloadName): Compiled
 }
 
 function slotOf(session: SessionState, t: CompiledThrottle): LimiterSlot {
-  const name = SLOT + t.name;
-  let slot = session.slots.get(name) as LimiterSlot | undefined;
+  let slot = session.slots.get(t.slotName) as LimiterSlot | undefined;
   if (!slot || slot.throttle !== t) {
     // first use, or the limiter was redefined (admin PATCH, reload): start its keys afresh
-    slot = { throttle: t, keys: new Map() };
-    session.slots.set(name, slot);
+    slot = { throttle: t, keys: new Map(), last: undefined };
+    session.slots.set(t.slotName, slot);
   }
   return slot;
 }
