@@ -77,3 +77,90 @@ t.test('HEAD, empty bodies, header precedence and binary bodies on the wire', as
   t.equal(photo.headers['content-type'], 'image/png');
   t.same(photo.body, png, 'binary body byte for byte');
 });
+
+t.test('the constant header block gives the bytes Node’s writeHead gives', async (t) => {
+  const { createServer } = await import('node:http');
+  const { connect } = await import('node:net');
+  const { writeDecision } = await import('../src/wire.js');
+  const { baseHeaders } = await import('../src/graph/headers.js');
+  const ok = { ...baseHeaders(200, true), 'x-custom': 'yes' };
+  const busy = { ...baseHeaders(429, true), 'retry-after': '10' };
+  const framing = { ...baseHeaders(200, true), 'content-disposition': 'attachment; filename="a.txt"' };
+  const decision = (over: Record<string, unknown>) => ({
+    status: 200,
+    headers: ok,
+    requestId: '11111111-2222-3333-4444-555555555555',
+    clientRequestId: 'client-1',
+    delayMs: 0,
+    routeId: 'r',
+    scenario: 's',
+    ...over,
+  });
+  const cases: Record<string, ReturnType<typeof decision>> = {
+    text: decision({ body: '{"id":"megan","name":"Mégane"}' }),
+    bytes: decision({ body: Buffer.from([0x7b, 0x7d, 0xff, 0x00]), headers: { 'odata-version': '4.0' } }),
+    throttled: decision({
+      status: 429,
+      headers: busy,
+      body: '{"error":{}}',
+      extraHeaders: { 'ratelimit-limit': '100', 'ratelimit-remaining': '0', 'ratelimit-reset': '1' },
+    }),
+    replaced: decision({ status: 429, headers: busy, body: '{}', extraHeaders: { 'retry-after': '3' } }),
+    framing: decision({ headers: framing, body: 'x' }),
+    empty: decision({ status: 202 }),
+    noContent: decision({ status: 204 }),
+  };
+  // which answers went through writeHead (the block is meant for those with a body and no replaced header)
+  const viaWriteHead = new Set<string>();
+  const server = createServer((req, res) => {
+    const [, name, mode] = req.url!.split('/');
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: typeof res, ...args: never[]) {
+      if (mode === 'block') viaWriteHead.add(name!);
+      return writeHead.apply(this, args);
+    } as typeof res.writeHead;
+    writeDecision(res, cases[name!] as never, mode === 'node');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  // one keep-alive connection, so Connection/Keep-Alive come out as a client sees them
+  const exchange = (method: string, path: string) =>
+    new Promise<string>((resolve, reject) => {
+      const sock = connect(port, '127.0.0.1');
+      let out = '';
+      sock.setEncoding('latin1');
+      sock.on('data', (c) => {
+        out += c;
+        const end = out.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const len = /content-length: (\d+)/i.exec(out)?.[1];
+        const bodyLen = method === 'HEAD' ? 0 : Number(len ?? 0);
+        if (out.length >= end + 4 + bodyLen) {
+          sock.end();
+          resolve(out.replace(/^Date: .*$/m, 'Date: -'));
+        }
+      });
+      sock.on('error', reject);
+      sock.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    });
+  for (const name of Object.keys(cases)) {
+    for (const method of ['GET', 'HEAD']) {
+      const block = await exchange(method, `/${name}/block`);
+      const node = await exchange(method, `/${name}/node`);
+      t.equal(block, node, `${name} ${method}: the same bytes`);
+      t.match(block, /\r\nrequest-id: 11111111-2222-3333-4444-555555555555\r\n/, `${name} ${method}: ids`);
+    }
+  }
+  t.same(
+    [...viaWriteHead].sort(),
+    ['empty', 'framing', 'noContent', 'replaced'],
+    'the block serves text, bytes and throttled answers; the rest go through writeHead',
+  );
+  const text = await exchange('GET', '/text/block');
+  t.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+  t.match(text, /\r\nx-custom: yes\r\n/);
+  t.ok(text.includes(Buffer.from('Mégane').toString('latin1')), 'the body as UTF-8 bytes');
+  t.match(await exchange('GET', '/replaced/block'), /\r\nretry-after: 3\r\n/);
+  t.notMatch(await exchange('GET', '/replaced/block'), /retry-after: 10/);
+});
