@@ -115,9 +115,9 @@ t.test('the constant header block gives the bytes Node’s writeHead gives', asy
   const server = createServer((req, res) => {
     const [, name, mode] = req.url!.split('/');
     const writeHead = res.writeHead;
-    res.writeHead = function (this: typeof res, ...args: never[]) {
+    res.writeHead = function (this: typeof res, ...args: unknown[]) {
       if (mode === 'block') viaWriteHead.add(name!);
-      return writeHead.apply(this, args);
+      return writeHead.apply(this, args as Parameters<typeof writeHead>);
     } as typeof res.writeHead;
     writeDecision(res, cases[name!] as never, mode === 'node');
   });
