@@ -1,6 +1,8 @@
 // `collection:` routes (DESIGN §3): an OData entity set served from memory. GET lists with paging and
 // query options, GET/PATCH/DELETE by key, POST creates, `/$count` counts, `/delta` tracks changes.
-// State is per scenario × session (session.slots) and starts afresh on reset.
+// State is per scenario × session and starts afresh on reset: live in session.slots with the memory
+// store, in Redis with a shared one (store/): every request reads it, decides here, and a write is
+// applied only if what it was decided on still holds (else read and decide again).
 import { baseHeaders } from '../../graph/headers.js';
 import { compareValues, matches } from '../../graph/odata/filter.js';
 import {
@@ -17,9 +19,17 @@ import type { CompiledResponse, CompiledRoute } from '../../scenario/compiled.js
 import { parseDuration } from '../../scenario/duration.js';
 import type { ErrorOverrideSpec, WorkloadName } from '../../scenario/schema.js';
 import type { SessionState } from '../sessions.js';
+import { COLLECTION_SLOT, MemoryStore } from '../store/memory.js';
+import {
+  type CollectionRef,
+  type CollectionWrite,
+  type Maybe,
+  type StateStore,
+  then,
+} from '../store/store.js';
 import type { Decision, GraphRequest } from '../types.js';
 import { builtinItems } from './builtin.js';
-import { CollectionState, type Entity, etagOf, type Stored, seededGuid } from './store.js';
+import { type CollectionState, type Entity, etagOf, type Stored, seededGuid } from './store.js';
 import { decodeToken, encodeToken } from './tokens.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -70,24 +80,56 @@ export function collectionAllows(route: CompiledRoute, path: string, method: str
   return m === 'GET';
 }
 
-export function collectionState(route: CompiledRoute, session: SessionState): CollectionState {
-  const slot = `collection:${route.key}`;
-  let st = session.slots.get(slot) as CollectionState | undefined;
-  if (!st) {
+/** The store's name for a collection route's state, and the seed it starts from. */
+export function collectionRef(route: CompiledRoute): CollectionRef {
+  let ref = refs.get(route);
+  if (!ref) {
     const spec = route.collection!;
-    const seed = spec.items ?? (spec.builtin ? builtinItems(spec.builtin) : []);
-    st = new CollectionState(seed, spec.key ?? 'id');
-    session.slots.set(slot, st);
+    ref = {
+      name: route.key,
+      seed: spec.items ?? (spec.builtin ? builtinItems(spec.builtin) : []),
+      keyName: spec.key ?? 'id',
+    };
+    refs.set(route, ref);
   }
-  return st;
+  return ref;
+}
+const refs = new WeakMap<CompiledRoute, CollectionRef>();
+
+/** the generated tenant's collections (surface/) stay in this process: a memory store answers them */
+const LOCAL = new MemoryStore();
+
+/** A route's live state in this process (the surface's generated tenant). */
+export function collectionState(route: CompiledRoute, session: SessionState): CollectionState {
+  return LOCAL.collection({ scenario: route.scenario.name, session }, collectionRef(route));
 }
 
+/** a write that met another replica's write is decided again on a fresh read, this often at most */
+const MAX_ATTEMPTS = 5;
+
+type Commit = (w: CollectionWrite, done: (s: Stored) => Decision) => Maybe<Decision>;
+
+/** Answers a collection request; synchronous with the memory store (the default, and the surface's). */
 export function answerCollection(
   route: CompiledRoute,
   req: GraphRequest,
   session: SessionState,
   ctx: Ctx,
-): Decision {
+): Decision;
+export function answerCollection(
+  route: CompiledRoute,
+  req: GraphRequest,
+  session: SessionState,
+  ctx: Ctx,
+  store: StateStore,
+): Maybe<Decision>;
+export function answerCollection(
+  route: CompiledRoute,
+  req: GraphRequest,
+  session: SessionState,
+  ctx: Ctx,
+  store: StateStore = LOCAL,
+): Maybe<Decision> {
   const target = targetOf(route, req.path);
   if (!target) return errorDecision(404, req, ctx);
   const spec = route.collection!;
@@ -98,9 +140,35 @@ export function answerCollection(
     unsupported: spec.unsupportedQuery ?? 'reject',
   });
   if (isQueryError(plan)) return errorDecision(plan.status, req, extend(ctx, { error: plan.error }));
-  const st = collectionState(route, session);
-  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const scope = { scenario: route.scenario.name, session };
+  const ref = collectionRef(route);
+  // read, decide on what was read, write only if it is still so (a shared store checks atomically)
+  const attempt = (n: number): Maybe<Decision> =>
+    then(store.collection(scope, ref), (st) => {
+      const commit: Commit = (w, done) =>
+        then(store.writeCollection(scope, ref, st, w), (out) => {
+          if ('stored' in out) return done(out.stored);
+          if (out.refused === 'quota') return quotaReached(req, ctx);
+          return n < MAX_ATTEMPTS ? attempt(n + 1) : errorDecision(409, req, ctx);
+        });
+      return decide(route, req, session, st, plan, target, eventual, ctx, commit);
+    });
+  return attempt(1);
+}
 
+function decide(
+  route: CompiledRoute,
+  req: GraphRequest,
+  session: SessionState,
+  st: CollectionState,
+  plan: QueryPlan,
+  target: Target,
+  eventual: boolean,
+  ctx: Ctx,
+  commit: Commit,
+): Maybe<Decision> {
+  const spec = route.collection!;
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
   switch (target.kind) {
     case 'count': {
       if (!eventual)
@@ -117,7 +185,7 @@ export function answerCollection(
     case 'delta':
       return answerDelta(route, req, st, plan, ctx);
     case 'list':
-      if (method === 'POST') return create(route, req, session, st, ctx);
+      if (method === 'POST') return create(route, req, session, st, ctx, commit);
       return list(route, req, st, plan, ctx);
     case 'item': {
       const s = st.get(target.key);
@@ -132,22 +200,20 @@ export function answerCollection(
       if (spec.readOnly) return errorDecision(405, req, ctx);
       const stale = preconditionFailed(req, s);
       if (stale) return stale(ctx);
-      if (method === 'DELETE') {
-        st.delete(s);
-        session.charge(-s.bytes);
-        return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
-      }
+      if (method === 'DELETE')
+        return commit({ op: 'delete', base: s }, () =>
+          respond({ status: 204, headers: NO_CONTENT }, req, ctx),
+        );
       const patch = jsonObject(req.body);
       if (!patch) return errorDecision(400, req, extend(ctx, { error: emptyPayload(ctx.workload) }));
       const next = st.patched(s, patch);
-      const bytes = jsonBytes(next);
-      if (!session.charge(bytes - s.bytes)) return quotaReached(req, ctx);
-      st.update(s, next, bytes);
-      if (prefers(req, 'return=representation')) {
-        const body = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
-        return json(200, body, req, ctx);
-      }
-      return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
+      return commit({ op: 'update', base: s, entity: next, bytes: jsonBytes(next) }, (updated) => {
+        if (prefers(req, 'return=representation')) {
+          const body = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(updated) };
+          return json(200, body, req, ctx);
+        }
+        return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
+      });
     }
   }
 }
@@ -212,7 +278,8 @@ function create(
   session: SessionState,
   st: CollectionState,
   ctx: Ctx,
-): Decision {
+  commit: Commit,
+): Maybe<Decision> {
   if (route.collection!.readOnly) return errorDecision(405, req, ctx);
   const body = jsonObject(req.body);
   if (!body) return errorDecision(400, req, extend(ctx, { error: emptyPayload(ctx.workload) }));
@@ -242,17 +309,17 @@ function create(
   if (keyName !== 'id') entity[keyName] = given ?? key;
   // the JSON text's length when the server parsed it: a large body is not stringified once more
   const bytes = req.bodyBytes ?? jsonBytes(entity);
-  if (!session.charge(bytes)) return quotaReached(req, ctx);
-  const s = st.create(key, entity, bytes);
-  const location = `${req.path.replace(/\/$/, '')}/${encodeURIComponent(key)}`;
-  if (prefers(req, 'return=minimal'))
-    return respond({ status: 204, headers: NO_CONTENT, location }, req, ctx);
-  const out = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
-  return respond(
-    { status: 201, headers: CREATED, body: Buffer.from(JSON.stringify(out)), location },
-    req,
-    ctx,
-  );
+  return commit({ op: 'create', key, entity, bytes }, (s) => {
+    const location = `${req.path.replace(/\/$/, '')}/${encodeURIComponent(key)}`;
+    if (prefers(req, 'return=minimal'))
+      return respond({ status: 204, headers: NO_CONTENT, location }, req, ctx);
+    const out = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
+    return respond(
+      { status: 201, headers: CREATED, body: Buffer.from(JSON.stringify(out)), location },
+      req,
+      ctx,
+    );
+  });
 }
 
 /** What an entity costs its session: its JSON length (a cheap, stable measure of what it holds). */
@@ -288,7 +355,8 @@ function answerDelta(
   plan: QueryPlan,
   ctx: Ctx,
 ): Decision {
-  const now = Date.now();
+  // a shared store's clock, so a token's age reads the same on every replica
+  const now = st.readAt ?? Date.now();
   const maxAge = route.collection?.delta?.maxAge;
   const maxAgeMs = maxAge ? parseDuration(maxAge) : Number.POSITIVE_INFINITY;
   // a round: changes in (since, upto]; since = -1 is the initial enumeration
@@ -371,11 +439,11 @@ function resync(req: GraphRequest, ctx: Ctx): Decision {
   return errorDecision(410, req, extend(ctx, { error, extraHeaders: { location } }));
 }
 
-/** Expires every delta token of a collection route in a session (or in all of its sessions). */
+/** Expires every delta token of a collection route in the live states of these sessions. */
 export function expireDeltaTokens(route: CompiledRoute, sessions: readonly SessionState[]): number {
   let n = 0;
   for (const s of sessions) {
-    const st = s.slots.get(`collection:${route.key}`) as CollectionState | undefined;
+    const st = s.slots.get(COLLECTION_SLOT + route.key) as CollectionState | undefined;
     if (st) {
       st.expireTokens();
       n++;

@@ -9,18 +9,33 @@
 //   …:th:<limiter#digest>:<scope key>:log                                          sliding log (zset)
 //   …:seq:<route key>                 sequence position (integer)
 //   …:v:<name>                        small JSON value
+//   …:c:<route key>:m                 a collection's meta (hash: seq change counter, ord create counter,
+//                                     ep token epoch, dx the delta-expiry generations it was made under)
+//   …:c:<route key>:i                 its client-written items (hash: key → "version|changedSeq|bytes|ord|json")
+//   …:c:<route key>:r                 its removed keys (hash: key → seq of the deletion)
+//   …:bytes                           bytes clients wrote into the session's collections (the per-session cap)
+//   …:op:<id>                         a long-running operation (hash)
+//   <prefix>op:<id>                   where operation <id> lives ("<scenario>:<session>", encoded)
+//   <prefix>epoch                     delta token epochs: every new collection state and expiry takes the next
+//   <prefix>gen:dx:<route key>        delta expiry of one route in every session
 // A reset is one INCR: keys of an older generation are never read again and expire by their TTL.
 // Keys are built inside the scripts, so this needs a standalone Redis (not Redis Cluster).
 //
 // The clock is Redis's TIME (ms), so replicas on machines with skewed clocks still agree.
 
-const PRELUDE = `
+const GENERATIONS = `
 local prefix = ARGV[1]
 local function gen(k) return redis.call('GET', prefix .. k) or '0' end
-local base = prefix .. 'st:' .. gen('gen') .. '.' .. gen('gen:sc:' .. ARGV[2]) .. '.' .. gen('gen:se:' .. ARGV[3])
-  .. ':' .. ARGV[2] .. ':' .. ARGV[3] .. ':'
+local function baseOf(sc, se)
+  return prefix .. 'st:' .. gen('gen') .. '.' .. gen('gen:sc:' .. sc) .. '.' .. gen('gen:se:' .. se)
+    .. ':' .. sc .. ':' .. se .. ':'
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+const PRELUDE = `${GENERATIONS}
+local base = baseOf(ARGV[2], ARGV[3])
 `;
 
 /**
@@ -134,4 +149,112 @@ return redis.call('GET', base .. 'v:' .. ARGV[4])
 export const SET = `${PRELUDE}
 redis.call('SET', base .. 'v:' .. ARGV[4], ARGV[5], 'PX', ARGV[6])
 return 1
+`;
+
+/**
+ * The keys of one collection (ARGV[4]: route key) and its token epoch, made on first use and renewed
+ * when an expiry of the route in every session (gen:dx:<route key>) happened since. Every touch renews
+ * the idle TTL (ARGV[5]).
+ */
+const COLLECTION = `${PRELUDE}
+local c = base .. 'c:' .. ARGV[4] .. ':'
+local mk, ik, rk, bk = c .. 'm', c .. 'i', c .. 'r', base .. 'bytes'
+local ttl = ARGV[5]
+local function newEpoch()
+  local e = redis.call('INCR', prefix .. 'epoch')
+  redis.call('PEXPIRE', prefix .. 'epoch', 604800000)
+  return e
+end
+local dx = gen('gen:dx:' .. ARGV[4])
+local meta = redis.call('HMGET', mk, 'seq', 'ep', 'dx')
+local ep = meta[2]
+if not ep or meta[3] ~= dx then
+  ep = newEpoch()
+  redis.call('HSET', mk, 'ep', ep, 'dx', dx)
+end
+for _, k in ipairs({ mk, ik, rk, bk }) do redis.call('PEXPIRE', k, ttl) end
+`;
+
+/**
+ * ARGV: prefix, scenario, session, route key, ttl ms.
+ * Returns { seq, epoch, now, [key, record, …] of the written items, [key, seq, …] of the removed }.
+ */
+export const COLLECTION_READ = `${COLLECTION}
+return { tonumber(meta[1]) or 0, tonumber(ep), now, redis.call('HGETALL', ik), redis.call('HGETALL', rk) }
+`;
+
+/**
+ * ARGV: prefix, scenario, session, route key, ttl ms, op (c|u|d), key, expected version (0: absent),
+ * key is a seed key (0|1), entity JSON, its bytes, the session's byte cap.
+ * Applies the write only when the entity is still as the caller read it (else 'conflict': read again)
+ * and the session stays under its cap (else 'quota'). Returns { 'ok', version, changedSeq, ord }.
+ */
+export const COLLECTION_WRITE = `${COLLECTION}
+local op, key, expected = ARGV[6], ARGV[7], tonumber(ARGV[8])
+local rec = redis.call('HGET', ik, key)
+local cur, curBytes, ord = 0, 0, 0
+if rec then
+  local v, _, b, o = string.match(rec, '^(%d+)|(%d+)|(%d+)|(%d+)|')
+  cur, curBytes, ord = tonumber(v), tonumber(b), tonumber(o)
+elseif ARGV[9] == '1' and redis.call('HEXISTS', rk, key) == 0 then
+  cur = 1
+end
+if cur ~= expected then return { 'conflict' } end
+local bytes = tonumber(ARGV[11])
+local delta = bytes - curBytes
+if op == 'd' then delta = -curBytes end
+if delta > 0 and (tonumber(redis.call('GET', bk)) or 0) + delta > tonumber(ARGV[12]) then return { 'quota' } end
+if delta ~= 0 then
+  redis.call('INCRBY', bk, delta)
+  redis.call('PEXPIRE', bk, ttl)
+end
+local seq = redis.call('HINCRBY', mk, 'seq', 1)
+if op == 'd' then
+  redis.call('HDEL', ik, key)
+  redis.call('HSET', rk, key, seq)
+  redis.call('PEXPIRE', rk, ttl)
+  return { 'ok', 0, seq, 0 }
+end
+local version = cur + 1
+if op == 'c' then
+  version = 1
+  ord = redis.call('HINCRBY', mk, 'ord', 1)
+  redis.call('HDEL', rk, key)
+end
+redis.call('HSET', ik, key, version .. '|' .. seq .. '|' .. bytes .. '|' .. ord .. '|' .. ARGV[10])
+redis.call('PEXPIRE', ik, ttl)
+return { 'ok', version, seq, ord }
+`;
+
+/** ARGV: prefix, scenario, session, route key, ttl ms. A new token epoch for the collection in this session. */
+export const COLLECTION_EXPIRE = `${COLLECTION}
+redis.call('HSET', mk, 'ep', newEpoch())
+return 1
+`;
+
+/**
+ * ARGV: prefix, scenario, session, id, scenario name, route key, duration ms, resource id, ttl ms.
+ * Returns { started } (Redis's clock), or 0 when the id is taken (draw another).
+ */
+export const OPERATION_START = `${PRELUDE}
+local idx = prefix .. 'op:' .. ARGV[4]
+if redis.call('EXISTS', idx) == 1 then return 0 end
+redis.call('SET', idx, ARGV[2] .. ':' .. ARGV[3], 'PX', ARGV[9])
+local k = base .. 'op:' .. ARGV[4]
+redis.call('HSET', k, 'scenario', ARGV[5], 'route', ARGV[6], 'started', now, 'duration', ARGV[7], 'resource', ARGV[8])
+redis.call('PEXPIRE', k, ARGV[9])
+return { tostring(now) }
+`;
+
+/**
+ * ARGV: prefix, id. Returns { scenario name, route key, started, duration ms, resource id, now }, or
+ * nil when unknown or reset since (its session's generation moved on).
+ */
+export const OPERATION_GET = `${GENERATIONS}
+local w = redis.call('GET', prefix .. 'op:' .. ARGV[2])
+if not w then return nil end
+local sc, se = string.match(w, '^([^:]*):(.*)$')
+local h = redis.call('HMGET', baseOf(sc, se) .. 'op:' .. ARGV[2], 'scenario', 'route', 'started', 'duration', 'resource')
+if not h[2] then return nil end
+return { h[1], h[2], h[3], h[4], h[5], tostring(now) }
 `;

@@ -1,8 +1,10 @@
 // The state store: the one door through which the engine's shared state (limiter keys, sequence
-// positions, small values with a TTL, the journal stream) is read and written. Two rooms behind it:
+// positions, small values with a TTL, collections and delta state, long-running operations, the
+// journal stream) is read and written. Two rooms behind it:
 // memory.ts (the default: today's per-process state, answered synchronously, no Promise on the hot
 // path) and redis.ts (shared by replicas: one Lua script per decision). Callers never ask which one
 // they have; they accept `T | Promise<T>` and continue with `then`/`isPromise` from here.
+import type { CollectionState, Entity, Stored } from '../collections/store.js';
 import type { SessionState } from '../sessions.js';
 import type { CompiledThrottle } from '../throttle/throttle.js';
 
@@ -30,6 +32,36 @@ export interface StateScope {
 
 export type StoreStatus = 'ok' | 'degraded';
 
+/** One collection route's state: named by the route key; its seed stays in the compiled scenario. */
+export interface CollectionRef {
+  readonly name: string;
+  readonly seed: readonly Entity[];
+  readonly keyName: string;
+}
+
+/** A write the collection code decided on, against the state it read (`base`: the entity as read). */
+export type CollectionWrite =
+  | { op: 'create'; key: string; entity: Entity; bytes: number }
+  | { op: 'update'; base: Stored; entity: Entity; bytes: number }
+  | { op: 'delete'; base: Stored };
+
+/**
+ * The entity as stored after the write, or why nothing was written: `conflict`, another replica
+ * changed it since the read (read again and decide again); `quota`, over the session's byte cap.
+ */
+export type WriteOutcome = { stored: Stored } | { refused: 'conflict' | 'quota' };
+
+/** A long-running operation (engine/operation.ts), found again by its monitor id. */
+export interface OperationRecord {
+  id: string;
+  scenario: string;
+  routeKey: string;
+  /** epoch ms (a shared store puts its own clock here) */
+  started: number;
+  durationMs: number;
+  resourceId: string;
+}
+
 export interface StateStore {
   /** 'memory' or 'redis' — for health and logs only; code never branches on it */
   readonly kind: string;
@@ -42,6 +74,30 @@ export interface StateStore {
   /** A small JSON value, or undefined when absent or expired. */
   get<T>(scope: StateScope, name: string): Maybe<T | undefined>;
   set(scope: StateScope, name: string, value: unknown, ttlMs: number): Maybe<void>;
+  /** A collection's entities, change counter and removals in this scope (memory: the live state). */
+  collection(scope: StateScope, ref: CollectionRef): Maybe<CollectionState>;
+  /** Applies a write decided on `st` (as `collection` answered it), atomically with its checks. */
+  writeCollection(
+    scope: StateScope,
+    ref: CollectionRef,
+    st: CollectionState,
+    w: CollectionWrite,
+  ): Maybe<WriteOutcome>;
+  /**
+   * Makes the delta tokens of a collection stale: in one session, or (session undefined) in all.
+   * Memory: a no-op (the engine expires its live sessions' states).
+   */
+  expireDelta(scenario: string, ref: CollectionRef, session?: string): Maybe<void>;
+  /** Keeps an operation; false when its id is taken (draw another). */
+  startOperation(scope: StateScope, op: OperationRecord): Maybe<boolean>;
+  /**
+   * An operation by monitor id, with the clock to measure its progress on; undefined once its session
+   * was reset. `live` finds a session this process holds (the memory store's operations live there).
+   */
+  operation(
+    id: string,
+    live: (scenario: string, session: string) => SessionState | undefined,
+  ): Maybe<{ op: OperationRecord; now: number } | undefined>;
   /** Forgets state: of one session (every scenario), or all; `scenario`: one scenario's (load/unload). */
   reset(opts: { session?: string; scenario?: string }): Maybe<void>;
   status(): StoreStatus;
