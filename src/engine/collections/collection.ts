@@ -104,8 +104,12 @@ export function collectionState(route: CompiledRoute, session: SessionState): Co
   return LOCAL.collection({ scenario: route.scenario.name, session }, collectionRef(route));
 }
 
-/** a write that met another replica's write is decided again on a fresh read, this often at most */
-const MAX_ATTEMPTS = 5;
+/**
+ * A write that met another replica's write is decided again on a fresh read, this often at most
+ * (each round one of the writers to the same entity wins, so this many concurrent writers all pass);
+ * past it: 409 Conflict.
+ */
+const MAX_ATTEMPTS = 32;
 
 type Commit = (w: CollectionWrite, done: (s: Stored) => Decision) => Maybe<Decision>;
 
