@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { LIMITS } from '../src/hardening/limits.js';
 import type { MockServer, ScenarioFile } from '../src/index.js';
-import { getJson, startMock } from './helpers/mock.js';
+import { GUID, getJson, startMock } from './helpers/mock.js';
 import { redisServerPath, startRedis } from './helpers/redis.js';
 
 const skip =
@@ -87,6 +87,7 @@ t.test('a collection written on one replica is read on the others', { skip }, as
   const created = await getJson(`${m1.url}/v1.0/users`, json('POST', { displayName: 'Bianca' }));
   t.equal(created.status, 201);
   const id = created.body.id as string;
+  t.match(id, GUID, 'the shared store names it: a GUID');
   t.match(created.headers.get('location'), new RegExp(`/v1\\.0/users/${id}$`));
   const all2 = await getJson(`${m2.url}/v1.0/users?$top=10`);
   t.equal(all2.status, 200);
@@ -140,8 +141,35 @@ t.test('a collection written on one replica is read on the others', { skip }, as
   const u3 = await getJson(`${m2.url}/v1.0/users/u3`);
   for (let i = 0; i < 9; i++) t.equal(u3.body[`p${i}`], i, `update ${i} kept`);
 
+  // round trips to Redis per request, as replica 1's health counts them
+  const trips = async () => (await getJson(`${m1.url}/__admin/health`)).body.state.roundTrips as number;
+  const cost = async (url: string, init?: RequestInit) => {
+    const before = await trips();
+    const r = await fetch(url, init);
+    await r.arrayBuffer();
+    return { status: r.status, trips: (await trips()) - before };
+  };
+  t.same(await cost(`${m1.url}/v1.0/users?$top=1`), { status: 200, trips: 1 }, 'a list: one round trip');
+  t.same(await cost(`${m1.url}/v1.0/users/u1`), { status: 200, trips: 1 }, 'an item: one');
+  const post = await cost(`${m1.url}/v1.0/users`, json('POST', { displayName: 'Zoe' }));
+  t.same(post, { status: 201, trips: 1 }, 'a POST: one (the write script checks the key is free)');
+  t.same(
+    await cost(`${m1.url}/v1.0/users/u1`, json('PATCH', { jobTitle: 'x' })),
+    { status: 204, trips: 2 },
+    'a PATCH: two (read the entity, merge here, write if unchanged)',
+  );
+  t.same(
+    await cost(`${m1.url}/v1.0/users/nope`, { method: 'DELETE' }),
+    { status: 404, trips: 2 },
+    'a DELETE of nothing: the write refused, then a read says 404',
+  );
+
   // DELETE on 1: gone on 2, a 404 on 3's second DELETE
-  t.equal((await fetch(`${m1.url}/v1.0/users/${again.body.id}`, { method: 'DELETE' })).status, 204);
+  t.same(
+    await cost(`${m1.url}/v1.0/users/${again.body.id}`, { method: 'DELETE' }),
+    { status: 204, trips: 1 },
+    'a DELETE: one',
+  );
   t.equal((await getJson(`${m2.url}/v1.0/users/${again.body.id}`)).status, 404);
   t.equal((await fetch(`${m3.url}/v1.0/users/${again.body.id}`, { method: 'DELETE' })).status, 404);
 });
@@ -203,6 +231,7 @@ t.test('an operation started on one replica completes when polled on the others'
   const started = await fetch(`${ms[0].url}/v1.0/me/drive/items/i1/copy`, json('POST', { name: 'c.docx' }));
   t.equal(started.status, 202);
   const monitor = started.headers.get('location')!;
+  t.match(monitor.split('/').pop(), GUID);
   const seen: Array<{ status: string; pct: number; replica: number }> = [];
   for (let i = 1, deadline = Date.now() + 10_000; Date.now() < deadline; i++, await sleep(60)) {
     const r = await getJson(on(ms[i % 3]!, monitor));

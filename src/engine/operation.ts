@@ -15,8 +15,6 @@ import type { Decision, GraphRequest } from './types.js';
 
 /** Where monitors live: SharePoint's own shape (…/_api/v2.0/monitor/{id}), on the mock's origin. */
 export const MONITOR_PREFIX = '/_api/v2.0/monitor/';
-/** a monitor id another replica took already is drawn again, this often at most */
-const MAX_ATTEMPTS = 5;
 
 const ACCEPTED = baseHeaders(202, false);
 const MONITOR = { ...baseHeaders(202, true), 'content-type': ERROR_JSON };
@@ -31,23 +29,18 @@ export function startOperation(
   store: StateStore,
 ): Maybe<Decision> {
   const spec = route.operation!;
-  const scope = { scenario: route.scenario.name, session };
-  const attempt = (n: number): Maybe<Decision> => {
-    const op: OperationRecord = {
-      id: seededGuid(session.rng),
-      scenario: route.scenario.name,
-      routeKey: route.key,
-      started: Date.now(),
-      durationMs: parseDuration(spec.duration),
-      resourceId: spec.resourceId ?? seededGuid(session.rng),
-    };
-    return then(store.startOperation(scope, op), (kept) => {
-      if (kept)
-        return respond({ status: 202, headers: ACCEPTED, location: MONITOR_PREFIX + op.id }, req, ctx);
-      return n < MAX_ATTEMPTS ? attempt(n + 1) : errorDecision(409, req, ctx);
-    });
+  const op: OperationRecord = {
+    id: seededGuid(session.rng),
+    scenario: route.scenario.name,
+    routeKey: route.key,
+    started: Date.now(),
+    durationMs: parseDuration(spec.duration),
+    resourceId: spec.resourceId ?? seededGuid(session.rng),
   };
-  return attempt(1);
+  const scope = { scenario: route.scenario.name, session };
+  return then(store.startOperation(scope, op, `${route.scenario.seed}:${route.key}`), (id) =>
+    respond({ status: 202, headers: ACCEPTED, location: MONITOR_PREFIX + id }, req, ctx),
+  );
 }
 
 /**

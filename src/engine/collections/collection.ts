@@ -29,7 +29,7 @@ import {
 } from '../store/store.js';
 import type { Decision, GraphRequest } from '../types.js';
 import { builtinItems } from './builtin.js';
-import { type CollectionState, type Entity, etagOf, type Stored, seededGuid } from './store.js';
+import { CollectionState, type Entity, etagOf, type Stored, seededGuid } from './store.js';
 import { decodeToken, encodeToken } from './tokens.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -87,6 +87,7 @@ export function collectionRef(route: CompiledRoute): CollectionRef {
     const spec = route.collection!;
     ref = {
       name: route.key,
+      idStream: `${route.scenario.seed}:${route.key}`,
       seed: spec.items ?? (spec.builtin ? builtinItems(spec.builtin) : []),
       keyName: spec.key ?? 'id',
     };
@@ -147,17 +148,35 @@ export function answerCollection(
   const scope = { scenario: route.scenario.name, session };
   const ref = collectionRef(route);
   // read, decide on what was read, write only if it is still so (a shared store checks atomically)
-  const attempt = (n: number): Maybe<Decision> =>
-    then(store.collection(scope, ref), (st) => {
+  const attempt = (n: number, blind?: CollectionState): Maybe<Decision> =>
+    then(blind ?? store.collection(scope, ref), (st) => {
       const commit: Commit = (w, done) =>
         then(store.writeCollection(scope, ref, st, w), (out) => {
           if ('stored' in out) return done(out.stored);
           if (out.refused === 'quota') return quotaReached(req, ctx);
           return n < MAX_ATTEMPTS ? attempt(n + 1) : errorDecision(409, req, ctx);
         });
-      return decide(route, req, session, st, plan, target, eventual, ctx, commit);
+      return decide(route, req, session, st, plan, target, eventual, ctx, commit, store.shared);
     });
-  return attempt(1);
+  return attempt(1, store.shared ? blindState(route, req, target) : undefined);
+}
+
+/**
+ * A shared store's read costs a round trip. A POST, or a DELETE without If-Match, is first tried on
+ * no read at all: the write script refuses it when the key is taken (POST) or absent (DELETE), and
+ * the request is then decided again on a real read (which answers the 409 or 404). One round trip
+ * when it goes through.
+ */
+function blindState(route: CompiledRoute, req: GraphRequest, target: Target): CollectionState | undefined {
+  if (route.collection!.readOnly) return undefined;
+  const st = new CollectionState([], route.collection!.key ?? 'id');
+  if (target.kind === 'list' && req.method === 'POST') return st;
+  if (target.kind === 'item' && req.method === 'DELETE' && req.headers['if-match'] === undefined) {
+    // version -1: whichever version it has now
+    st.items.set(target.key, { key: target.key, entity: {}, version: -1, changedSeq: 0, bytes: 0 });
+    return st;
+  }
+  return undefined;
 }
 
 function decide(
@@ -170,6 +189,7 @@ function decide(
   eventual: boolean,
   ctx: Ctx,
   commit: Commit,
+  shared: boolean,
 ): Maybe<Decision> {
   const spec = route.collection!;
   const method = req.method === 'HEAD' ? 'GET' : req.method;
@@ -189,7 +209,7 @@ function decide(
     case 'delta':
       return answerDelta(route, req, st, plan, ctx);
     case 'list':
-      if (method === 'POST') return create(route, req, session, st, ctx, commit);
+      if (method === 'POST') return create(route, req, session, st, ctx, commit, shared);
       return list(route, req, st, plan, ctx);
     case 'item': {
       const s = st.get(target.key);
@@ -283,12 +303,14 @@ function create(
   st: CollectionState,
   ctx: Ctx,
   commit: Commit,
+  shared: boolean,
 ): Maybe<Decision> {
   if (route.collection!.readOnly) return errorDecision(405, req, ctx);
   const body = jsonObject(req.body);
   if (!body) return errorDecision(400, req, extend(ctx, { error: emptyPayload(ctx.workload) }));
   const keyName = st.keyName;
-  let key: string;
+  // a shared store names an `id` key itself: replicas drawing from the same seed never collide
+  let key: string | undefined;
   const given = body[keyName];
   if (keyName !== 'id' && (typeof given === 'string' || typeof given === 'number')) {
     key = String(given);
@@ -303,18 +325,19 @@ function create(
           },
         }),
       );
-  } else {
+  } else if (!(shared && keyName === 'id')) {
     do key = seededGuid(session.rng);
     while (st.get(key));
   }
   // the key first, as Graph lists id first; the client's other properties after it
-  const entity: Entity = keyName === 'id' ? { id: key } : { id: body.id ?? seededGuid(session.rng) };
+  const entity: Entity =
+    keyName !== 'id' ? { id: body.id ?? seededGuid(session.rng) } : key === undefined ? {} : { id: key };
   for (const [k, v] of Object.entries(body)) if (!k.startsWith('@odata.') && k !== 'id') entity[k] = v;
   if (keyName !== 'id') entity[keyName] = given ?? key;
   // the JSON text's length when the server parsed it: a large body is not stringified once more
   const bytes = req.bodyBytes ?? jsonBytes(entity);
   return commit({ op: 'create', key, entity, bytes }, (s) => {
-    const location = `${req.path.replace(/\/$/, '')}/${encodeURIComponent(key)}`;
+    const location = `${req.path.replace(/\/$/, '')}/${encodeURIComponent(s.key)}`;
     if (prefers(req, 'return=minimal'))
       return respond({ status: 204, headers: NO_CONTENT, location }, req, ctx);
     const out = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };

@@ -10,9 +10,10 @@
 //   …:seq:<route key>                 sequence position (integer)
 //   …:v:<name>                        small JSON value
 //   …:c:<route key>:m                 a collection's meta (hash: seq change counter, ord create counter,
-//                                     ep token epoch, dx the delta-expiry generations it was made under)
+//                                     ids ids named, ep token epoch, dx the delta-expiry generation it was made under)
 //   …:c:<route key>:i                 its client-written items (hash: key → "version|changedSeq|bytes|ord|json")
 //   …:c:<route key>:r                 its removed keys (hash: key → seq of the deletion)
+//   …:opn                             operations started in the session (names the next monitor id)
 //   …:bytes                           bytes clients wrote into the session's collections (the per-session cap)
 //   …:op:<id>                         a long-running operation (hash)
 //   <prefix>op:<id>                   where operation <id> lives ("<scenario>:<session>", encoded)
@@ -32,6 +33,13 @@ local function baseOf(sc, se)
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- a GUID (version-4 layout) from a name: the n-th id of a seeded stream, the same on every replica
+local function guid(name)
+  local h = redis.sha1hex(name)
+  local variant = string.sub('89ab', tonumber(string.sub(h, 17, 17), 16) % 4 + 1, tonumber(string.sub(h, 17, 17), 16) % 4 + 1)
+  return string.sub(h, 1, 8) .. '-' .. string.sub(h, 9, 12) .. '-4' .. string.sub(h, 14, 16) .. '-' .. variant
+    .. string.sub(h, 18, 20) .. '-' .. string.sub(h, 21, 32)
+end
 `;
 
 const PRELUDE = `${GENERATIONS}
@@ -184,13 +192,20 @@ return { tonumber(meta[1]) or 0, tonumber(ep), now, redis.call('HGETALL', ik), r
 `;
 
 /**
- * ARGV: prefix, scenario, session, route key, ttl ms, op (c|u|d), key, expected version (0: absent),
- * key is a seed key (0|1), entity JSON, its bytes, the session's byte cap.
+ * ARGV: prefix, scenario, session, route key, ttl ms, op (c|u|d), key ('' on create: the script
+ * names it), expected version (0: absent, -1: any), key is a seed key (0|1), entity JSON, its bytes,
+ * the session's byte cap, the seeded stream ids are named from.
  * Applies the write only when the entity is still as the caller read it (else 'conflict': read again)
- * and the session stays under its cap (else 'quota'). Returns { 'ok', version, changedSeq, ord }.
+ * and the session stays under its cap (else 'quota'). Returns { 'ok', version, changedSeq, ord, key }.
  */
 export const COLLECTION_WRITE = `${COLLECTION}
 local op, key, expected = ARGV[6], ARGV[7], tonumber(ARGV[8])
+local entity = ARGV[10]
+if op == 'c' and key == '' then
+  -- the store names it: the next id of the seeded stream ARGV[13] not taken, put first as "id"
+  repeat key = guid(ARGV[13] .. ':' .. ARGV[3] .. '#' .. redis.call('HINCRBY', mk, 'ids', 1)) until redis.call('HEXISTS', ik, key) == 0
+  if entity == '{}' then entity = '{"id":"' .. key .. '"}' else entity = '{"id":"' .. key .. '",' .. string.sub(entity, 2) end
+end
 local rec = redis.call('HGET', ik, key)
 local cur, curBytes, ord = 0, 0, 0
 if rec then
@@ -199,7 +214,7 @@ if rec then
 elseif ARGV[9] == '1' and redis.call('HEXISTS', rk, key) == 0 then
   cur = 1
 end
-if cur ~= expected then return { 'conflict' } end
+if (expected < 0 and cur == 0) or (expected >= 0 and cur ~= expected) then return { 'conflict' } end
 local bytes = tonumber(ARGV[11])
 local delta = bytes - curBytes
 if op == 'd' then delta = -curBytes end
@@ -221,9 +236,9 @@ if op == 'c' then
   ord = redis.call('HINCRBY', mk, 'ord', 1)
   redis.call('HDEL', rk, key)
 end
-redis.call('HSET', ik, key, version .. '|' .. seq .. '|' .. bytes .. '|' .. ord .. '|' .. ARGV[10])
+redis.call('HSET', ik, key, version .. '|' .. seq .. '|' .. bytes .. '|' .. ord .. '|' .. entity)
 redis.call('PEXPIRE', ik, ttl)
-return { 'ok', version, seq, ord }
+return { 'ok', version, seq, ord, key }
 `;
 
 /** ARGV: prefix, scenario, session, route key, ttl ms. A new token epoch for the collection in this session. */
@@ -233,17 +248,20 @@ return 1
 `;
 
 /**
- * ARGV: prefix, scenario, session, id, scenario name, route key, duration ms, resource id, ttl ms.
- * Returns { started } (Redis's clock), or 0 when the id is taken (draw another).
+ * ARGV: prefix, scenario, session, seeded stream, scenario name, route key, duration ms, resource id,
+ * ttl ms. Names the operation (the session's n-th of the stream: a reset session names the same
+ * ids again, as the memory store's reset random stream does) and returns { id, started (Redis's clock) }.
  */
 export const OPERATION_START = `${PRELUDE}
-local idx = prefix .. 'op:' .. ARGV[4]
-if redis.call('EXISTS', idx) == 1 then return 0 end
+local n = redis.call('INCR', base .. 'opn')
+redis.call('PEXPIRE', base .. 'opn', ARGV[9])
+local id = guid(ARGV[4] .. ':' .. ARGV[3] .. '#' .. n)
+local idx = prefix .. 'op:' .. id
 redis.call('SET', idx, ARGV[2] .. ':' .. ARGV[3], 'PX', ARGV[9])
-local k = base .. 'op:' .. ARGV[4]
+local k = base .. 'op:' .. id
 redis.call('HSET', k, 'scenario', ARGV[5], 'route', ARGV[6], 'started', now, 'duration', ARGV[7], 'resource', ARGV[8])
 redis.call('PEXPIRE', k, ARGV[9])
-return { tostring(now) }
+return { id, tostring(now) }
 `;
 
 /**

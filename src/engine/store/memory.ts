@@ -77,7 +77,8 @@ export class MemoryStore implements StateStore {
     const session = scope.session;
     if (w.op === 'create') {
       if (!session.charge(w.bytes)) return { refused: 'quota' };
-      return { stored: st.create(w.key, w.entity, w.bytes) };
+      // the collection code drew the key from the session's stream (it is never undefined here)
+      return { stored: st.create(w.key!, w.entity, w.bytes) };
     }
     if (w.op === 'update') {
       if (!session.charge(w.bytes - w.base.bytes)) return { refused: 'quota' };
@@ -95,7 +96,7 @@ export class MemoryStore implements StateStore {
   /** monitor id → where its operation lives; bounded (oldest first out) */
   private readonly operationIndex = new Map<string, { scenario: string; session: string }>();
 
-  startOperation(scope: StateScope, op: OperationRecord): boolean {
+  startOperation(scope: StateScope, op: OperationRecord): string {
     let ops = scope.session.slots.get(OPERATIONS) as Map<string, OperationRecord> | undefined;
     if (!ops) {
       ops = new Map();
@@ -106,7 +107,7 @@ export class MemoryStore implements StateStore {
     this.operationIndex.set(op.id, { scenario: scope.scenario, session: scope.session.id });
     if (this.operationIndex.size > MAX_OPERATIONS)
       this.operationIndex.delete(this.operationIndex.keys().next().value!);
-    return true;
+    return op.id;
   }
 
   operation(

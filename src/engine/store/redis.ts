@@ -235,7 +235,7 @@ export class RedisStore implements StateStore {
     _st: CollectionState,
     w: CollectionWrite,
   ): Promise<WriteOutcome> {
-    const key = w.op === 'create' ? w.key : w.base.key;
+    const key = w.op === 'create' ? (w.key ?? '') : w.base.key;
     const entity = w.op === 'delete' ? undefined : w.entity;
     const bytes = w.op === 'delete' ? 0 : w.bytes;
     const r = (await this.call('collectionWrite', [
@@ -251,10 +251,14 @@ export class RedisStore implements StateStore {
       entity === undefined ? '' : JSON.stringify(entity),
       bytes,
       LIMITS.maxSessionStoredBytes,
-    ])) as [string, number?, number?];
+      ref.idStream,
+    ])) as [string, number?, number?, number?, string?];
     if (r[0] === 'conflict' || r[0] === 'quota') return { refused: r[0] };
     if (w.op === 'delete') return { stored: w.base };
-    return { stored: { key, entity: entity!, version: Number(r[1]), changedSeq: Number(r[2]), bytes } };
+    const named = key === '' ? { id: r[4]!, ...entity } : entity!;
+    return {
+      stored: { key: r[4]!, entity: named, version: Number(r[1]), changedSeq: Number(r[2]), bytes },
+    };
   }
 
   /** in one session: a new epoch for its collection; in all: one INCR the reads of every session see */
@@ -278,19 +282,19 @@ export class RedisStore implements StateStore {
     }
   }
 
-  async startOperation(scope: StateScope, op: OperationRecord): Promise<boolean> {
-    const r = await this.call('operationStart', [
+  async startOperation(scope: StateScope, op: OperationRecord, idStream: string): Promise<string> {
+    const r = (await this.call('operationStart', [
       this.prefix,
       keyPart(scope.scenario),
       keyPart(scope.session.id),
-      op.id,
+      idStream,
       op.scenario,
       op.routeKey,
       Math.ceil(op.durationMs),
       op.resourceId,
       Math.ceil(op.durationMs) + IDLE_TTL_MS,
-    ]);
-    return Array.isArray(r);
+    ])) as [string, string];
+    return r[0];
   }
 
   /** Redis's clock measures the progress, so every replica reports the same */

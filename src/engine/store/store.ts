@@ -35,13 +35,16 @@ export type StoreStatus = 'ok' | 'degraded';
 /** One collection route's state: named by the route key; its seed stays in the compiled scenario. */
 export interface CollectionRef {
   readonly name: string;
+  /** a shared store names created entities from this (the scenario's seed and the route): `id` is theirs */
+  readonly idStream: string;
   readonly seed: readonly Entity[];
   readonly keyName: string;
 }
 
 /** A write the collection code decided on, against the state it read (`base`: the entity as read). */
 export type CollectionWrite =
-  | { op: 'create'; key: string; entity: Entity; bytes: number }
+  /** key undefined: the store names it and puts it first as `id` (collections keyed by id, shared store) */
+  | { op: 'create'; key: string | undefined; entity: Entity; bytes: number }
   | { op: 'update'; base: Stored; entity: Entity; bytes: number }
   | { op: 'delete'; base: Stored };
 
@@ -53,6 +56,7 @@ export type WriteOutcome = { stored: Stored } | { refused: 'conflict' | 'quota' 
 
 /** A long-running operation (engine/operation.ts), found again by its monitor id. */
 export interface OperationRecord {
+  /** drawn from the session's random stream; a shared store names its own */
   id: string;
   scenario: string;
   routeKey: string;
@@ -65,7 +69,10 @@ export interface OperationRecord {
 export interface StateStore {
   /** 'memory' or 'redis' — for health and logs only; code never branches on it */
   readonly kind: string;
-  /** state that lives outside this process (replicas and --workers may share it) */
+  /**
+   * state that lives outside this process (replicas and --workers may share it): a read costs a round
+   * trip, writes may meet another replica's, and the store names created entities and operations
+   */
   readonly shared: boolean;
   /** Counts `cost` against a limiter key (with the early-retry rules) and says what happened. */
   take(scope: StateScope, t: CompiledThrottle, key: string, cost: number, now: number): Maybe<TakeOutcome>;
@@ -88,8 +95,11 @@ export interface StateStore {
    * Memory: a no-op (the engine expires its live sessions' states).
    */
   expireDelta(scenario: string, ref: CollectionRef, session?: string): Maybe<void>;
-  /** Keeps an operation; false when its id is taken (draw another). */
-  startOperation(scope: StateScope, op: OperationRecord): Maybe<boolean>;
+  /**
+   * Keeps an operation; answers its monitor id (a shared store names it from `idStream`, the
+   * scenario's seed and the route, so replicas never collide).
+   */
+  startOperation(scope: StateScope, op: OperationRecord, idStream: string): Maybe<string>;
   /**
    * An operation by monitor id, with the clock to measure its progress on; undefined once its session
    * was reset. `live` finds a session this process holds (the memory store's operations live there).
