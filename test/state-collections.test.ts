@@ -4,7 +4,8 @@
 // are followed on another (with the @removed of a delete made on a third), a delta expiry on one makes
 // every replica answer 410, an operation started on one completes when polled on the others, sessions
 // are apart and a reset of one on one replica forgets it for all, concurrent PATCHes on three replicas
-// lose no update, the per-session byte cap holds across replicas, and with Redis killed the
+// lose no update, the per-session byte cap holds across replicas, bad input gets 4xx and every key
+// has a TTL, and with Redis killed the
 // collection and monitor routes answer the 503 envelope, then recover once it is back.
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
@@ -309,6 +310,59 @@ t.test('the per-session byte cap holds across replicas', { skip }, async (t) => 
   await fetch(`${ms[1].url}/__admin/reset?session=big`, { method: 'POST' });
   t.equal((await post(ms[2], 'big', MIB - 100)).status, 201, 'after its reset the session writes again');
 });
+
+t.test(
+  'bad input over the shared store: Graph-style 4xx, never a 500; every key has a TTL',
+  { skip },
+  async (t) => {
+    const redis = await startRedis(t);
+    const [m1, m2, m3] = await replicas(t, redis.url, 'bad-input-test:');
+    const cases: Array<[string, string, RequestInit | undefined, number]> = [
+      ['PATCH an array', `${m1.url}/v1.0/users/u1`, json('PATCH', [1, 2]), 400],
+      ['PATCH no body', `${m2.url}/v1.0/users/u1`, { method: 'PATCH' }, 400],
+      ['POST an array', `${m3.url}/v1.0/users`, json('POST', [1]), 400],
+      [
+        'PATCH a missing key',
+        `${m1.url}/v1.0/users/${encodeURIComponent('a:b%c|d')}`,
+        json('PATCH', {}),
+        404,
+      ],
+      ['If-Match garbage', `${m2.url}/v1.0/users/u1`, json('PATCH', {}, { 'if-match': '"nope"' }), 412],
+      [
+        'DELETE with a stale If-Match',
+        `${m3.url}/v1.0/users/u2`,
+        { method: 'DELETE', headers: { 'if-match': 'W/"x"' } },
+        412,
+      ],
+      ['an edited deltatoken', `${m1.url}/v1.0/users/delta?$deltatoken=abc`, undefined, 400],
+      ['an edited skiptoken', `${m2.url}/v1.0/users?$skiptoken=zz`, undefined, 400],
+      ['an unknown monitor', `${m3.url}/_api/v2.0/monitor/${encodeURIComponent('x:y%z')}`, undefined, 404],
+    ];
+    for (const [what, url, init, status] of cases) {
+      const r = await getJson(url, init);
+      t.equal(r.status, status, `${what}: ${status}`);
+      t.type(r.body?.error?.code, 'string', `${what}: a Graph error envelope`);
+    }
+    // a session id with `:` and `%` round-trips (names are percent-encoded in keys)
+    const odd = { 'x-mock-session': 'se:ss%ion' };
+    t.equal((await getJson(`${m1.url}/v1.0/users`, json('POST', { displayName: 'Odd' }, odd))).status, 201);
+    t.same(
+      names(await getJson(`${m2.url}/v1.0/users?$top=10&$filter=displayName eq 'Odd'`, { headers: odd })),
+      ['Odd'],
+    );
+    const op = await fetch(`${m1.url}/v1.0/me/drive/items/i1/copy`, json('POST', {}, odd));
+    t.equal((await getJson(on(m2, op.headers.get('location')!))).status, 202);
+    await getJson(`${m3.url}/__admin/delta/expire`, json('POST', { session: 'se:ss%ion' }));
+
+    // bounded: every key the store made expires by itself (the journal stream is capped instead)
+    const { Redis } = await import('ioredis');
+    const client = new Redis(redis.url);
+    t.teardown(() => client.disconnect());
+    const keys = (await client.keys('bad-input-test:*')).filter((k) => k !== 'bad-input-test:journal');
+    t.ok(keys.length > 5, `${keys.length} keys`);
+    for (const k of keys) t.ok((await client.pttl(k)) > 0, `${k} has a TTL`);
+  },
+);
 
 t.test(
   'Redis killed: the 503 envelope on collection and monitor routes, then recovered',
