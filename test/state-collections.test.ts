@@ -5,8 +5,8 @@
 // every replica answer 410, an operation started on one completes when polled on the others, sessions
 // are apart and a reset of one on one replica forgets it for all, concurrent PATCHes on three replicas
 // lose no update, the per-session byte cap holds across replicas, bad input gets 4xx and every key
-// has a TTL, and with Redis killed the
-// collection and monitor routes answer the 503 envelope, then recover once it is back.
+// has a TTL, and with Redis killed the collection and monitor routes answer the 503 envelope, then
+// recover once it is back.
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { LIMITS } from '../src/hardening/limits.js';
