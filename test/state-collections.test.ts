@@ -100,6 +100,31 @@ t.test('a collection written on one replica is read on the others', { skip }, as
   t.equal(item3.status, 200);
   t.equal(item3.body.displayName, 'Bianca');
   t.equal(item3.body['@odata.etag'], created.body['@odata.etag'], 'the same ETag on every replica');
+  const batch = await getJson(
+    `${m3.url}/v1.0/$batch`,
+    json('POST', {
+      requests: [
+        { id: '1', method: 'GET', url: `/users/${id}` },
+        {
+          id: '2',
+          method: 'PATCH',
+          url: '/users/u1',
+          body: { jobTitle: 'VP' },
+          headers: { 'content-type': 'application/json' },
+        },
+      ],
+    }),
+  );
+  t.equal(batch.status, 200);
+  const byId = Object.fromEntries(batch.body.responses.map((r: { id: string }) => [r.id, r]));
+  t.equal(byId['1'].status, 200, 'a $batch item on replica 3 reads the shared collection');
+  t.equal(byId['1'].body.displayName, 'Bianca');
+  t.equal(byId['2'].status, 204);
+  t.equal(
+    (await getJson(`${m1.url}/v1.0/users/u1`)).body.jobTitle,
+    'VP',
+    "the $batch item's write, seen on replica 1",
+  );
   const filtered = await getJson(`${m2.url}/v1.0/users?$filter=startswith(displayName,'B')`);
   t.same(names(filtered), ['Bianca'], '$filter works on what Redis returned');
   const count = await fetch(`${m1.url}/v1.0/users/$count`, { headers: { consistencylevel: 'eventual' } });
