@@ -29,7 +29,7 @@ import {
 } from '../store/store.js';
 import type { Decision, GraphRequest } from '../types.js';
 import { builtinItems } from './builtin.js';
-import { CollectionState, type Entity, etagOf, type Stored, seededGuid } from './store.js';
+import { CollectionState, type Entity, etagOf, type Stored, seededGuid, seedIndex } from './store.js';
 import { decodeToken, encodeToken } from './tokens.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -158,26 +158,82 @@ export function answerCollection(
         });
       return decide(route, req, session, st, plan, target, eventual, ctx, commit, store.shared);
     });
-  return attempt(1, store.shared ? blindState(route, req, target) : undefined);
+  if (!store.shared || spec.readOnly) return attempt(1);
+  // a shared store's read costs a round trip: writes are first tried without one (below)
+  const item = target.kind === 'item' ? blindItemWrite(route, req, target.key, ctx) : undefined;
+  if (item) {
+    return then(store.writeCollection(scope, ref, undefined, item.write), (out) => {
+      if ('stored' in out) return item.done(out.stored);
+      return out.refused === 'quota' ? quotaReached(req, ctx) : attempt(2);
+    });
+  }
+  const post = target.kind === 'list' && req.method === 'POST';
+  return attempt(1, post ? new CollectionState([], ref.keyName) : undefined);
 }
 
 /**
- * A shared store's read costs a round trip. A POST, or a DELETE without If-Match, is first tried on
- * no read at all: the write script refuses it when the key is taken (POST) or absent (DELETE), and
- * the request is then decided again on a real read (which answers the 409 or 404). One round trip
- * when it goes through.
+ * A PATCH or DELETE without a read: the write script checks the entity exists and If-Match accepts
+ * its version, and merges the patch into it. When it refuses, the request is read and decided as
+ * usual (which answers the 404 or 412). A POST goes the same way on an empty state: the script
+ * refuses a taken key (the read then answers 409).
  */
-function blindState(route: CompiledRoute, req: GraphRequest, target: Target): CollectionState | undefined {
-  if (route.collection!.readOnly) return undefined;
-  const st = new CollectionState([], route.collection!.key ?? 'id');
-  if (target.kind === 'list' && req.method === 'POST') return st;
-  if (target.kind === 'item' && req.method === 'DELETE' && req.headers['if-match'] === undefined) {
+function blindItemWrite(
+  route: CompiledRoute,
+  req: GraphRequest,
+  key: string,
+  ctx: Ctx,
+): { write: CollectionWrite; done: (s: Stored) => Decision } | undefined {
+  if (req.method !== 'DELETE' && req.method !== 'PATCH') return undefined;
+  const ref = collectionRef(route);
+  const seed = seedIndex(ref.seed, ref.keyName).get(key);
+  const versions = ifMatchVersions(req, key, seed);
+  if (req.method === 'DELETE') {
     // version -1: whichever version it has now
-    st.items.set(target.key, { key: target.key, entity: {}, version: -1, changedSeq: 0, bytes: 0 });
-    return st;
+    const base = { key, entity: {}, version: -1, changedSeq: 0, bytes: 0 };
+    return {
+      write: { op: 'delete', base, versions },
+      done: () => respond({ status: 204, headers: NO_CONTENT }, req, ctx),
+    };
   }
-  return undefined;
+  const patch = jsonObject(req.body);
+  if (!patch) return undefined; // the read path answers the 400
+  const props: Entity = {};
+  for (const [k, v] of Object.entries(patch)) if (k !== ref.keyName && !k.startsWith('@odata.')) props[k] = v;
+  return {
+    write: { op: 'merge', key, patch: props, versions, seed },
+    done: (s) => patched(route, req, s, ctx),
+  };
 }
+
+/**
+ * The versions an If-Match accepts, read back from the ETags etagOf writes (undefined: any, no header
+ * or `*`); a seed entity's own @odata.etag stands for its version 1.
+ */
+function ifMatchVersions(req: GraphRequest, key: string, seed: Entity | undefined): number[] | undefined {
+  const h = req.headers['if-match'];
+  const v = Array.isArray(h) ? h.join(',') : h;
+  if (v === undefined) return undefined;
+  const tags = v.split(/,(?=\s*(?:W\/)?")/).map((x) => weak(x.trim()));
+  if (tags.includes('*')) return undefined;
+  const own = typeof seed?.['@odata.etag'] === 'string' ? weak(seed['@odata.etag']) : undefined;
+  const out: number[] = [];
+  for (const t of tags) {
+    if (t === own) {
+      out.push(1);
+      continue;
+    }
+    const m = /^"([A-Za-z0-9+/]{1,40}={0,2})"$/.exec(t);
+    const text = m ? Buffer.from(m[1]!, 'base64').toString('latin1') : '';
+    if (!/^[0-9a-f]{9,20}$/.test(text)) continue;
+    const version = Number.parseInt(text.slice(8), 16);
+    // version 1 of a seed entity with its own ETag answers that one, not etagOf's
+    if (version === 1 && own !== undefined) continue;
+    if (weak(etagOf({ key, version, entity: {}, changedSeq: 0, bytes: 0 })) === t) out.push(version);
+  }
+  return out;
+}
+
+const weak = (t: string) => t.replace(/^W\//, '');
 
 function decide(
   route: CompiledRoute,
@@ -231,15 +287,20 @@ function decide(
       const patch = jsonObject(req.body);
       if (!patch) return errorDecision(400, req, extend(ctx, { error: emptyPayload(ctx.workload) }));
       const next = st.patched(s, patch);
-      return commit({ op: 'update', base: s, entity: next, bytes: jsonBytes(next) }, (updated) => {
-        if (prefers(req, 'return=representation')) {
-          const body = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(updated) };
-          return json(200, body, req, ctx);
-        }
-        return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
-      });
+      return commit({ op: 'update', base: s, entity: next, bytes: jsonBytes(next) }, (updated) =>
+        patched(route, req, updated, ctx),
+      );
     }
   }
+}
+
+/** A PATCH's answer: 204, or 200 with the entity when the client prefers return=representation. */
+function patched(route: CompiledRoute, req: GraphRequest, s: Stored, ctx: Ctx): Decision {
+  if (prefers(req, 'return=representation')) {
+    const body = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
+    return json(200, body, req, ctx);
+  }
+  return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
 }
 
 function list(
@@ -504,7 +565,6 @@ function preconditionFailed(req: GraphRequest, s: Stored): ((ctx: Ctx) => Decisi
   if (v === undefined) return undefined;
   const tags = v.split(/,(?=\s*(?:W\/)?")/).map((x) => x.trim());
   const cur = currentEtag(s);
-  const weak = (t: string) => t.replace(/^W\//, '');
   if (tags.includes('*') || tags.some((t) => weak(t) === weak(cur))) return undefined;
   return (ctx) => errorDecision(412, req, ctx);
 }

@@ -46,6 +46,21 @@ export function seedKey(e: Entity, keyName: string, i: number): string {
   return typeof v === 'string' || typeof v === 'number' ? String(v) : `item-${i}`;
 }
 
+/** A seed's entities by key (deleted or not), once per seed. */
+export function seedIndex(seed: readonly Entity[], keyName: string): Map<string, Entity> {
+  let index = seedIndexes.get(seed);
+  if (!index) {
+    index = new Map();
+    for (let i = 0; i < seed.length; i++) {
+      const key = seedKey(seed[i]!, keyName, i);
+      if (!index.has(key)) index.set(key, seed[i]!);
+    }
+    seedIndexes.set(seed, index);
+  }
+  return index;
+}
+const seedIndexes = new WeakMap<readonly Entity[], Map<string, Entity>>();
+
 export class CollectionState {
   epoch = ++epochs;
   /** the clock of a snapshot's read (the shared store's); undefined: live state, Date.now() */

@@ -192,13 +192,59 @@ return { tonumber(meta[1]) or 0, tonumber(ep), now, redis.call('HGETALL', ik), r
 `;
 
 /**
- * ARGV: prefix, scenario, session, route key, ttl ms, op (c|u|d), key ('' on create: the script
- * names it), expected version (0: absent, -1: any), key is a seed key (0|1), entity JSON, its bytes,
- * the session's byte cap, the seeded stream ids are named from.
- * Applies the write only when the entity is still as the caller read it (else 'conflict': read again)
- * and the session stays under its cap (else 'quota'). Returns { 'ok', version, changedSeq, ord, key }.
+ * The top-level members of a JSON object text as JSON.stringify writes it (no whitespace):
+ * { { name (quoted, as written), value text }, … }. A PATCH merges on these texts, so values and the
+ * order of the properties come back exactly as the clients sent them.
  */
-export const COLLECTION_WRITE = `${COLLECTION}
+const MEMBERS = `
+local function valueEnd(s, i)
+  local c = string.sub(s, i, i)
+  if c == '"' then
+    local j = i + 1
+    while true do
+      local k = string.find(s, '["\\\\]', j)
+      if string.sub(s, k, k) == '"' then return k end
+      j = k + 2
+    end
+  elseif c == '{' or c == '[' then
+    local depth, j = 0, i
+    while true do
+      local k = string.find(s, '[%[%]{}"]', j)
+      local d = string.sub(s, k, k)
+      if d == '"' then k = valueEnd(s, k)
+      elseif d == '{' or d == '[' then depth = depth + 1
+      else
+        depth = depth - 1
+        if depth == 0 then return k end
+      end
+      j = k + 1
+    end
+  end
+  return string.find(s, '[,}%]]', i) - 1
+end
+local function members(s)
+  local out, i = {}, 2
+  while string.sub(s, i, i) == '"' do
+    local ne = valueEnd(s, i)
+    local ve = valueEnd(s, ne + 2)
+    out[#out + 1] = { string.sub(s, i, ne), string.sub(s, ne + 2, ve) }
+    i = ve + 2
+  end
+  return out
+end
+`;
+
+/**
+ * ARGV: prefix, scenario, session, route key, ttl ms, op (c create | u update | m merge | d delete),
+ * key ('' on create: the script names it), expected version (0: absent, -1: any existing), key is a
+ * seed key (0|1), entity JSON (merge: the patch), its bytes, the session's byte cap, the seeded stream
+ * ids are named from, the versions If-Match accepts ('*': any, else comma-separated), the seed
+ * entity's JSON (merge of a seed entity never written).
+ * Applies the write only when the entity is as expected (else 'conflict': the caller reads and
+ * decides again, which answers the 404, 409 or 412) and the session stays under its cap (else
+ * 'quota'). Returns { 'ok', version, changedSeq, ord, key, merged entity JSON }.
+ */
+export const COLLECTION_WRITE = `${COLLECTION}${MEMBERS}
 local op, key, expected = ARGV[6], ARGV[7], tonumber(ARGV[8])
 local entity = ARGV[10]
 if op == 'c' and key == '' then
@@ -207,15 +253,35 @@ if op == 'c' and key == '' then
   if entity == '{}' then entity = '{"id":"' .. key .. '"}' else entity = '{"id":"' .. key .. '",' .. string.sub(entity, 2) end
 end
 local rec = redis.call('HGET', ik, key)
-local cur, curBytes, ord = 0, 0, 0
+local cur, curBytes, ord, head = 0, 0, 0, ''
 if rec then
-  local v, _, b, o = string.match(rec, '^(%d+)|(%d+)|(%d+)|(%d+)|')
+  local v, cs, b, o = string.match(rec, '^(%d+)|(%d+)|(%d+)|(%d+)|')
   cur, curBytes, ord = tonumber(v), tonumber(b), tonumber(o)
+  head = v .. '|' .. cs .. '|' .. b .. '|' .. o .. '|'
 elseif ARGV[9] == '1' and redis.call('HEXISTS', rk, key) == 0 then
   cur = 1
 end
 if (expected < 0 and cur == 0) or (expected >= 0 and cur ~= expected) then return { 'conflict' } end
+if ARGV[14] ~= '*' then
+  local ok = false
+  for v in string.gmatch(ARGV[14], '%d+') do if tonumber(v) == cur then ok = true end end
+  if not ok then return { 'conflict' } end
+end
 local bytes = tonumber(ARGV[11])
+if op == 'm' then
+  -- the patch's members replace the entity's in place; new ones go last (as {...entity, ...patch})
+  local base = ARGV[15]
+  if rec then base = string.sub(rec, #head + 1) end
+  local ms, at = members(base), {}
+  for k, m in ipairs(ms) do at[m[1]] = k end
+  for _, p in ipairs(members(entity)) do
+    if at[p[1]] then ms[at[p[1]]][2] = p[2] else ms[#ms + 1] = p; at[p[1]] = #ms end
+  end
+  local parts = {}
+  for k, m in ipairs(ms) do parts[k] = m[1] .. ':' .. m[2] end
+  entity = '{' .. table.concat(parts, ',') .. '}'
+  bytes = #entity
+end
 local delta = bytes - curBytes
 if op == 'd' then delta = -curBytes end
 if delta > 0 and (tonumber(redis.call('GET', bk)) or 0) + delta > tonumber(ARGV[12]) then return { 'quota' } end
@@ -228,7 +294,7 @@ if op == 'd' then
   redis.call('HDEL', ik, key)
   redis.call('HSET', rk, key, seq)
   redis.call('PEXPIRE', rk, ttl)
-  return { 'ok', 0, seq, 0 }
+  return { 'ok', 0, seq, 0, key }
 end
 local version = cur + 1
 if op == 'c' then
@@ -238,6 +304,7 @@ if op == 'c' then
 end
 redis.call('HSET', ik, key, version .. '|' .. seq .. '|' .. bytes .. '|' .. ord .. '|' .. entity)
 redis.call('PEXPIRE', ik, ttl)
+if op == 'm' then return { 'ok', version, seq, ord, key, entity } end
 return { 'ok', version, seq, ord, key }
 `;
 

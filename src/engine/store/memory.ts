@@ -71,9 +71,11 @@ export class MemoryStore implements StateStore {
   writeCollection(
     scope: StateScope,
     _ref: CollectionRef,
-    st: CollectionState,
+    st: CollectionState | undefined,
     w: CollectionWrite,
   ): WriteOutcome {
+    // a write decided without a read is a shared store's shortcut: here, read and decide (never happens)
+    if (!st || w.op === 'merge') return { refused: 'conflict' };
     const session = scope.session;
     if (w.op === 'create') {
       if (!session.charge(w.bytes)) return { refused: 'quota' };

@@ -4,7 +4,13 @@
 // StateUnavailableError at once (no offline queue), and ioredis reconnects by itself.
 import { Redis } from 'ioredis';
 import { LIMITS } from '../../hardening/limits.js';
-import { type CollectionSnapshot, CollectionState, seedKey, type WrittenItem } from '../collections/store.js';
+import {
+  type CollectionSnapshot,
+  CollectionState,
+  type Entity,
+  seedIndex,
+  type WrittenItem,
+} from '../collections/store.js';
 import type { CompiledThrottle } from '../throttle/throttle.js';
 import {
   ADVANCE,
@@ -58,18 +64,7 @@ const SCRIPTS = {
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
-const OP = { create: 'c', update: 'u', delete: 'd' } as const;
-
-/** the keys of a seed (deleted or not), once per seed: the write script tells "absent" from "seed" by them */
-const seedKeys = new WeakMap<readonly unknown[], Set<string>>();
-function seedKeySet(ref: CollectionRef): Set<string> {
-  let keys = seedKeys.get(ref.seed);
-  if (!keys) {
-    keys = new Set(ref.seed.map((e, i) => seedKey(e, ref.keyName, i)));
-    seedKeys.set(ref.seed, keys);
-  }
-  return keys;
-}
+const OP = { create: 'c', update: 'u', merge: 'm', delete: 'd' } as const;
 
 /** "version|changedSeq|bytes|ord|json", as the write script stores an item */
 function writtenItem(key: string, rec: string): WrittenItem | undefined {
@@ -228,16 +223,18 @@ export class RedisStore implements StateStore {
     return CollectionState.fromWrites(ref.seed, ref.keyName, snap);
   }
 
-  /** one round trip: the script checks the entity is as read, the session's byte cap, then writes */
+  /** one round trip: the script checks the entity is as read (or If-Match), the byte cap, then writes */
   async writeCollection(
     scope: StateScope,
     ref: CollectionRef,
-    _st: CollectionState,
+    _st: CollectionState | undefined,
     w: CollectionWrite,
   ): Promise<WriteOutcome> {
-    const key = w.op === 'create' ? (w.key ?? '') : w.base.key;
-    const entity = w.op === 'delete' ? undefined : w.entity;
-    const bytes = w.op === 'delete' ? 0 : w.bytes;
+    const key = w.op === 'create' ? (w.key ?? '') : w.op === 'merge' ? w.key : w.base.key;
+    const text = w.op === 'delete' ? '' : JSON.stringify(w.op === 'merge' ? w.patch : w.entity);
+    const bytes = w.op === 'create' || w.op === 'update' ? w.bytes : 0;
+    const expected = w.op === 'create' ? 0 : w.op === 'merge' ? -1 : w.base.version;
+    const versions = w.op === 'delete' || w.op === 'merge' ? w.versions : undefined;
     const r = (await this.call('collectionWrite', [
       this.prefix,
       keyPart(scope.scenario),
@@ -246,18 +243,21 @@ export class RedisStore implements StateStore {
       IDLE_TTL_MS,
       OP[w.op],
       key,
-      w.op === 'create' ? 0 : w.base.version,
-      seedKeySet(ref).has(key) ? 1 : 0,
-      entity === undefined ? '' : JSON.stringify(entity),
+      expected,
+      seedIndex(ref.seed, ref.keyName).has(key) ? 1 : 0,
+      text,
       bytes,
       LIMITS.maxSessionStoredBytes,
       ref.idStream,
-    ])) as [string, number?, number?, number?, string?];
+      versions === undefined ? '*' : versions.join(',') || '-',
+      w.op === 'merge' && w.seed ? JSON.stringify(w.seed) : '{}',
+    ])) as [string, number?, number?, number?, string?, string?];
     if (r[0] === 'conflict' || r[0] === 'quota') return { refused: r[0] };
     if (w.op === 'delete') return { stored: w.base };
-    const named = key === '' ? { id: r[4]!, ...entity } : entity!;
+    const entity: Entity =
+      w.op === 'merge' ? JSON.parse(r[5]!) : key === '' ? { id: r[4]!, ...w.entity } : w.entity;
     return {
-      stored: { key: r[4]!, entity: named, version: Number(r[1]), changedSeq: Number(r[2]), bytes },
+      stored: { key: r[4]!, entity, version: Number(r[1]), changedSeq: Number(r[2]), bytes },
     };
   }
 

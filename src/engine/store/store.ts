@@ -46,7 +46,13 @@ export type CollectionWrite =
   /** key undefined: the store names it and puts it first as `id` (collections keyed by id, shared store) */
   | { op: 'create'; key: string | undefined; entity: Entity; bytes: number }
   | { op: 'update'; base: Stored; entity: Entity; bytes: number }
-  | { op: 'delete'; base: Stored };
+  /** base.version -1: whichever version it has, if `versions` (If-Match) accepts it (undefined: any) */
+  | { op: 'delete'; base: Stored; versions?: readonly number[] }
+  /**
+   * A PATCH decided without a read (shared store only): the store merges `patch` into the entity as it
+   * is (the `seed` entity when never written), if `versions` accepts its version (undefined: any).
+   */
+  | { op: 'merge'; key: string; patch: Entity; versions?: readonly number[]; seed?: Entity };
 
 /**
  * The entity as stored after the write, or why nothing was written: `conflict`, another replica
@@ -83,11 +89,14 @@ export interface StateStore {
   set(scope: StateScope, name: string, value: unknown, ttlMs: number): Maybe<void>;
   /** A collection's entities, change counter and removals in this scope (memory: the live state). */
   collection(scope: StateScope, ref: CollectionRef): Maybe<CollectionState>;
-  /** Applies a write decided on `st` (as `collection` answered it), atomically with its checks. */
+  /**
+   * Applies a write decided on `st` (as `collection` answered it; undefined: decided without a read),
+   * atomically with its checks.
+   */
   writeCollection(
     scope: StateScope,
     ref: CollectionRef,
-    st: CollectionState,
+    st: CollectionState | undefined,
     w: CollectionWrite,
   ): Maybe<WriteOutcome>;
   /**
