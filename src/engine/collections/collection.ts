@@ -1,8 +1,9 @@
 // `collection:` routes (DESIGN §3): an OData entity set served from memory. GET lists with paging and
 // query options, GET/PATCH/DELETE by key, POST creates, `/$count` counts, `/delta` tracks changes.
 // State is per scenario × session and starts afresh on reset: live in session.slots with the memory
-// store, in Redis with a shared one (store/): every request reads it, decides here, and a write is
-// applied only if what it was decided on still holds (else read and decide again).
+// store, in Redis with a shared one (store/). A read is read and decided here; with a shared store a
+// write goes first to the store's write script (one round trip), and only when that refuses it is the
+// collection read and the write decided here, then applied if what it was decided on still holds.
 import { baseHeaders } from '../../graph/headers.js';
 import { compareValues, matches } from '../../graph/odata/filter.js';
 import {

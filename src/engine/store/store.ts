@@ -55,8 +55,9 @@ export type CollectionWrite =
   | { op: 'merge'; key: string; patch: Entity; versions?: readonly number[]; seed?: Entity };
 
 /**
- * The entity as stored after the write, or why nothing was written: `conflict`, another replica
- * changed it since the read (read again and decide again); `quota`, over the session's byte cap.
+ * The entity as stored after the write, or why nothing was written: `conflict`, it is not as the
+ * write expected (another replica changed it since the read, or a write decided without a read does
+ * not fit: read and decide again); `quota`, over the session's byte cap.
  */
 export type WriteOutcome = { stored: Stored } | { refused: 'conflict' | 'quota' };
 
