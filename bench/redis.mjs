@@ -4,10 +4,13 @@
 // so every request is a limiter decision in Redis) with the load spread evenly over the replicas:
 // one autocannon per replica, connections split between them. Also the same route with the state in
 // memory, one process, as the reference. Round trips per request come from GET /__admin/health
-// (state.roundTrips: limiter scripts; state.journal.roundTrips: journal-stream flushes) before and
+// (state.roundTrips: limiter or collection scripts; state.journal.roundTrips: journal-stream flushes) before and
 // after each run. Servers are pinned to CPU 1, load to CPU 0 (bench/lib.mjs): replicas share a core.
+// `--route collection`: a `collection:` route instead (bench/collection.yaml, GET a page of 5 of 20
+// entities: with Redis one read script per request).
 //
 //   node bench/redis.mjs [--duration 3] [--warmup 1] [--connections 48] [--replicas 1,2,3] [--no-memory]
+//                        [--route throttled|collection]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,6 +26,7 @@ const { values: opt } = parseArgs({
     connections: { type: 'string', default: '48' },
     replicas: { type: 'string', default: '1,2,3' },
     'no-memory': { type: 'boolean', default: false },
+    route: { type: 'string', default: 'throttled' },
     /** passed to every replica (0: no journal, so no journal stream: what the stream costs) */
     'journal-size': { type: 'string' },
   },
@@ -30,8 +34,14 @@ const { values: opt } = parseArgs({
 const DURATION = Number(opt.duration);
 const WARMUP = Number(opt.warmup);
 const CONNECTIONS = Number(opt.connections);
-const SCENARIO = join(ROOT, 'bench', 'scenario.yaml');
-const PATH = '/v1.0/users';
+const ROUTES = {
+  throttled: { scenario: 'scenario.yaml', path: '/v1.0/users' },
+  collection: { scenario: 'collection.yaml', path: '/v1.0/people?$top=5' },
+};
+const ROUTE = ROUTES[opt.route];
+if (!ROUTE) throw new Error(`--route: one of ${Object.keys(ROUTES).join(', ')}`);
+const SCENARIO = join(ROOT, 'bench', ROUTE.scenario);
+const PATH = ROUTE.path;
 const JOURNAL = opt['journal-size'] === undefined ? [] : ['--journal-size', opt['journal-size']];
 pinSelf();
 
@@ -139,7 +149,7 @@ try {
 
 const pct = (statuses, code, total) => `${(((statuses[code] ?? 0) / total) * 100).toFixed(1)} %`;
 console.log(
-  '| state | replicas | req/s (sum) | p50 ms (worst replica) | p99 ms (worst replica) | Redis round trips / request: limiter + journal | 429 | errors |',
+  `| state (${opt.route}) | replicas | req/s (sum) | p50 ms (worst replica) | p99 ms (worst replica) | Redis round trips / request: ${opt.route === 'throttled' ? 'limiter' : 'collection'} + journal | 429 | errors |`,
 );
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {

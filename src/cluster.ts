@@ -1,9 +1,9 @@
 // --workers N: N server processes on one port (node:cluster; the primary accepts connections and hands
 // them out round-robin). Stateless routes scale with cores as they are. State that decides answers
-// (throttle counters, sequence positions) must be shared, so the workers need --state redis://…; state the
-// store does not hold yet (collections, long-running operations) would differ per worker, so scenarios
-// with it are refused for N > 1 whatever the store. The journal and report are per worker; admin changes
-// reach every worker over Redis pub/sub (admin/replicate.ts).
+// (throttle counters, sequence positions, collections, long-running operations) must be shared, so the
+// workers need --state redis://…; state the store does not hold (identity:'s signing key and refresh
+// tokens) would differ per worker, so scenarios with it are refused for N > 1 whatever the store. Admin
+// changes reach every worker over Redis pub/sub (admin/replicate.ts).
 import cluster, { type Worker } from 'node:cluster';
 import type { CompiledScenario } from './scenario/compiled.js';
 
@@ -18,9 +18,9 @@ export function statefulRoutes(
     if (s.identity) out.push({ route: `${s.name}/identity`, kind: 'identity' });
     for (const r of s.routes) {
       const route = `${s.name}/${r.id}`;
+      if (shared) continue;
       if (r.collection) out.push({ route, kind: 'collection' });
       else if (r.operation) out.push({ route, kind: 'long-running operation' });
-      else if (shared) continue;
       else if (r.throttle) out.push({ route, kind: 'throttle' });
       else if (r.responses.length > 1) out.push({ route, kind: 'sequence' });
     }
@@ -41,10 +41,10 @@ export function workersRefusal(
     .map((f) => `${f.route} (${f.kind})`)
     .join(', ');
   const more = found.length > 5 ? ` and ${found.length - 5} more` : '';
-  const needsStore = found.some((f) => f.kind === 'throttle' || f.kind === 'sequence');
+  const needsStore = found.some((f) => f.kind !== 'identity');
   const fix = needsStore
     ? 'add --state redis://host:port/db so the workers share it, or run one worker'
-    : 'collections, operations and identity: (signing key, refresh tokens) are not shared between workers yet: run one worker';
+    : 'identity: (signing key, refresh tokens) is not shared between workers: run one worker';
   return `--workers ${n}: these routes keep state per process: ${list}${more}; ${fix}`;
 }
 

@@ -1,6 +1,7 @@
 // --workers N through the real CLI: one port, N processes answering (health names the pid), one
-// readiness line; stateful scenarios refused with exit 2 on the in-memory store; throttles shared
-// across workers through a real redis-server; SIGTERM stops every worker.
+// readiness line; stateful scenarios refused with exit 2 on the in-memory store (identity: whatever the
+// store); throttles and collections shared across workers through a real redis-server; SIGTERM stops
+// every worker.
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli, startCli } from './helpers/cli.js';
@@ -21,6 +22,14 @@ routes:
     path: /v1.0/users
     throttle: fw
     response: { status: 200, body: { value: [] } }
+`;
+
+const people = `name: people
+routes:
+  - id: users
+    path: /v1.0/users
+    workload: directory
+    collection: { items: [{ id: "u1", displayName: "Adele" }] }
 `;
 
 /** `n` requests, each on its own connection, so the primary hands them to different workers. */
@@ -71,6 +80,15 @@ t.test('stateful scenarios on the in-memory store are refused with exit 2 and th
   const builtins = await runCli(['--workers', '3', '--port', '0']);
   t.equal(builtins.code, 2, 'the built-in scenarios hold collections and operations');
   t.match(builtins.stderr, /\(collection\)|\(long-running operation\)/);
+  t.match(builtins.stderr, /--state redis:\/\//, 'collections are shared with --state redis');
+});
+
+t.test('identity: is refused for N > 1 even with --state redis (refused before connecting)', async (t) => {
+  const r = await runCli(['--workers', '2', '--port', '0', '--state', 'redis://127.0.0.1:1/0']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /tenant\/identity \(identity\)/);
+  t.notMatch(r.stderr, /\(collection\)/, 'collections are no longer refused with a shared store');
+  t.match(r.stderr, /not shared between workers: run one worker/);
 });
 
 t.test('an invalid scenario: the workers say why and the primary exits 2', async (t) => {
@@ -103,6 +121,46 @@ t.test(
     t.equal(statuses.filter((s) => s === 200).length, 6, `6 admitted in all: ${statuses.join(' ')}`);
     t.equal(statuses.filter((s) => s === 429).length, 14);
     const pids = new Set<number>();
+    for (const r of await spread(cli.url, '/__admin/health', 16))
+      pids.add(((await r.json()) as { pid: number }).pid);
+    t.equal(pids.size, 2, 'both workers served');
+    cli.proc.kill('SIGTERM');
+    t.equal((await cli.exited).code, 0);
+  },
+);
+
+t.test(
+  'collections shared across workers through redis: a POST on one worker is listed by both',
+  { skip: redisServerPath() ? false : 'redis-server is not installed (apt-get install redis-server)' },
+  async (t) => {
+    const redis = await startRedis(t);
+    const dir = tempScenarioDir({ 'people.yaml': people });
+    const cli = await startCli(t, [
+      '--workers',
+      '2',
+      '--port',
+      '0',
+      '--scenario',
+      join(dir, 'people.yaml'),
+      '--state',
+      redis.url,
+      '--state-prefix',
+      `workers-coll-${process.pid}:`,
+    ]);
+    const created = await fetch(`${cli.url}/v1.0/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', connection: 'close' },
+      body: JSON.stringify({ displayName: 'Bianca' }),
+    });
+    t.equal(created.status, 201);
+    const pids = new Set<number>();
+    for (const r of await spread(cli.url, '/v1.0/users', 12)) {
+      const body = (await r.json()) as { value: Array<{ displayName: string }> };
+      t.same(
+        body.value.map((u) => u.displayName),
+        ['Adele', 'Bianca'],
+      );
+    }
     for (const r of await spread(cli.url, '/__admin/health', 16))
       pids.add(((await r.json()) as { pid: number }).pid);
     t.equal(pids.size, 2, 'both workers served');

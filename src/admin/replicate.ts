@@ -22,8 +22,7 @@ export type AdminChange =
   | { op: 'unload'; args: { name: string } }
   | { op: 'patch'; args: { id: string; patch: RoutePatchBody } }
   | { op: 'outage.start'; args: { id: string; outage: OutageRequest } }
-  | { op: 'outage.stop'; args: { id?: string } }
-  | { op: 'delta.expire'; args: { routeId?: string; session?: string } };
+  | { op: 'outage.stop'; args: { id?: string } };
 
 /** how often a replica says its hash even when nothing changed */
 export const HASH_INTERVAL_MS = 10_000;
@@ -152,9 +151,6 @@ export class Replication {
         return true;
       case 'outage.stop':
         return engine.stopOutage(str(a.id)) > 0;
-      case 'delta.expire':
-        engine.expireDeltaTokens({ routeId: str(a.routeId), session: str(a.session) });
-        return true;
       default:
         return false;
     }

@@ -282,10 +282,15 @@ const ROUTES: AdminRoute[] = [
       body: S.DeltaExpire,
       response: { 200: S.Expired },
     },
-    handler: ({ engine, replication }, req) => {
+    handler: ({ engine }, req, reply) => {
       const body = (req.body ?? {}) as T.DeltaExpireT;
-      replication?.tell({ op: 'delta.expire', args: { routeId: body.routeId, session: body.session } });
-      return { expired: engine.expireDeltaTokens(body) };
+      // with a shared store this is one shared change every replica sees: nothing to tell them
+      const expired = engine.expireDeltaTokens(body);
+      if (!isPromise(expired)) return { expired };
+      return expired.then(
+        (n) => ({ expired: n }),
+        (err: Error) => stateUnavailable(reply, req, err),
+      );
     },
   },
   {

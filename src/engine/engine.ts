@@ -21,11 +21,12 @@ import {
   answerCollection,
   collectionAllows,
   collectionPaths,
+  collectionRef,
   expireDeltaTokens,
 } from './collections/collection.js';
 import { pickFault } from './faults.js';
 import { latencyMs } from './latency.js';
-import { MONITOR_PREFIX, Operations } from './operation.js';
+import { MONITOR_PREFIX, monitorOperation, startOperation } from './operation.js';
 import {
   activeOutage,
   type ManualOutage,
@@ -62,8 +63,6 @@ export class MockEngine {
   readonly store: StateStore;
   /** outages switched on at runtime (admin API): cover every request whose path matches */
   private readonly manualOutages = new OutageSwitch();
-  /** long-running operations started by `operation:` routes, found again by their monitor URL */
-  private readonly operations = new Operations();
   /** the local Entra of the loaded scenarios' `identity:` sections and the permission check (identity/) */
   readonly identity: Identity;
 
@@ -176,9 +175,11 @@ export class MockEngine {
 
   /**
    * Makes the delta tokens issued by collection routes stale (→ 410 resync): of one route (id or key)
-   * or all, in one x-mock-session or all. Answers how many collection states were touched.
+   * or all, in one x-mock-session or all. Answers how many collection states were touched (a shared
+   * store: how many collection routes, since it does not list sessions).
    */
-  expireDeltaTokens(opts: { routeId?: string; session?: string } = {}): number {
+  expireDeltaTokens(opts: { routeId?: string; session?: string } = {}): Maybe<number> {
+    if (this.store.shared) return this.expireSharedDelta(opts);
     let n = 0;
     for (const s of this.list) {
       const sessions = this.sessions
@@ -193,12 +194,33 @@ export class MockEngine {
     return n;
   }
 
+  /** One shared change per route: every replica's next delta call sees it. */
+  private async expireSharedDelta(opts: { routeId?: string; session?: string }): Promise<number> {
+    const routes = this.list.flatMap((s) =>
+      s.routes.filter(
+        (r) =>
+          r.collection?.delta &&
+          (opts.routeId === undefined || r.id === opts.routeId || r.key === opts.routeId),
+      ),
+    );
+    await Promise.all(
+      routes.map((r) => this.store.expireDelta(r.scenario.name, collectionRef(r), opts.session)),
+    );
+    return routes.length;
+  }
+
   /** A Promise only when the route's state lives outside this process (a shared store). */
   handle(req: GraphRequest): Maybe<Decision> {
     // the mock's own endpoints: JSON batching and operation monitors (each item goes back through handle)
     if (isBatchPath(req.path)) return answerBatch(req, (sub) => this.handle(sub));
     if (req.path.startsWith(MONITOR_PREFIX)) {
-      return this.operations.monitor(req, (name, id) => this.sessionOf(name, id), this.list);
+      const d = monitorOperation(
+        req,
+        this.store,
+        (name, id) => this.sessionOf(name, id),
+        (key) => this.route(key),
+      );
+      return unavailableOnFailure(d, req, { routeId: null, scenario: null });
     }
     if (this.manualOutages.list.length !== 0) {
       const o = this.manualOutages.find(req.path);
@@ -344,10 +366,17 @@ export class MockEngine {
         const bad = res?.ok ? modelCheck(res, req, scriptedNames(route.collection.items)) : undefined;
         if (bad) return errorDecision(400, req, extend(ctx, { error: bad }));
       }
-      return answerCollection(route, req, session, extend(ctx, { delayMs: delay, extraHeaders: extra }));
+      const cctx = extend(ctx, { delayMs: delay, extraHeaders: extra });
+      return answerCollection(route, req, session, cctx, this.store);
     }
     if (route.operation) {
-      return this.operations.start(route, req, session, extend(ctx, { delayMs: delay, extraHeaders: extra }));
+      return startOperation(
+        route,
+        req,
+        session,
+        extend(ctx, { delayMs: delay, extraHeaders: extra }),
+        this.store,
+      );
     }
     if (route.surface) {
       const res = resolveCached(req.path);

@@ -1,6 +1,9 @@
 // `collection:` routes (DESIGN §3): an OData entity set served from memory. GET lists with paging and
 // query options, GET/PATCH/DELETE by key, POST creates, `/$count` counts, `/delta` tracks changes.
-// State is per scenario × session (session.slots) and starts afresh on reset.
+// State is per scenario × session and starts afresh on reset: live in session.slots with the memory
+// store, in Redis with a shared one (store/). A read is read and decided here; with a shared store a
+// write goes first to the store's write script (one round trip), and only when that refuses it is the
+// collection read and the write decided here, then applied if what it was decided on still holds.
 import { baseHeaders } from '../../graph/headers.js';
 import { compareValues, matches } from '../../graph/odata/filter.js';
 import {
@@ -17,9 +20,17 @@ import type { CompiledResponse, CompiledRoute } from '../../scenario/compiled.js
 import { parseDuration } from '../../scenario/duration.js';
 import type { ErrorOverrideSpec, WorkloadName } from '../../scenario/schema.js';
 import type { SessionState } from '../sessions.js';
+import { COLLECTION_SLOT, MemoryStore } from '../store/memory.js';
+import {
+  type CollectionRef,
+  type CollectionWrite,
+  type Maybe,
+  type StateStore,
+  then,
+} from '../store/store.js';
 import type { Decision, GraphRequest } from '../types.js';
 import { builtinItems } from './builtin.js';
-import { CollectionState, type Entity, etagOf, type Stored, seededGuid } from './store.js';
+import { CollectionState, type Entity, etagOf, type Stored, seededGuid, seedIndex } from './store.js';
 import { decodeToken, encodeToken } from './tokens.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -70,24 +81,61 @@ export function collectionAllows(route: CompiledRoute, path: string, method: str
   return m === 'GET';
 }
 
-export function collectionState(route: CompiledRoute, session: SessionState): CollectionState {
-  const slot = `collection:${route.key}`;
-  let st = session.slots.get(slot) as CollectionState | undefined;
-  if (!st) {
+/** The store's name for a collection route's state, and the seed it starts from. */
+export function collectionRef(route: CompiledRoute): CollectionRef {
+  let ref = refs.get(route);
+  if (!ref) {
     const spec = route.collection!;
-    const seed = spec.items ?? (spec.builtin ? builtinItems(spec.builtin) : []);
-    st = new CollectionState(seed, spec.key ?? 'id');
-    session.slots.set(slot, st);
+    ref = {
+      name: route.key,
+      idStream: `${route.scenario.seed}:${route.key}`,
+      seed: spec.items ?? (spec.builtin ? builtinItems(spec.builtin) : []),
+      keyName: spec.key ?? 'id',
+    };
+    refs.set(route, ref);
   }
-  return st;
+  return ref;
+}
+const refs = new WeakMap<CompiledRoute, CollectionRef>();
+
+/** the generated tenant's collections (surface/) stay in this process: a memory store answers them */
+const LOCAL = new MemoryStore();
+
+/** A route's live state in this process (the surface's generated tenant). */
+export function collectionState(route: CompiledRoute, session: SessionState): CollectionState {
+  return LOCAL.collection({ scenario: route.scenario.name, session }, collectionRef(route));
 }
 
+/**
+ * A write that met another replica's write is decided again on a fresh read, this often at most
+ * (each round one of the writers to the same entity wins, so this many concurrent writers all pass);
+ * past it: 409 Conflict.
+ */
+const MAX_ATTEMPTS = 32;
+
+type Commit = (w: CollectionWrite, done: (s: Stored) => Decision) => Maybe<Decision>;
+
+/** Answers a collection request; synchronous with the memory store (the default, and the surface's). */
 export function answerCollection(
   route: CompiledRoute,
   req: GraphRequest,
   session: SessionState,
   ctx: Ctx,
-): Decision {
+): Decision;
+export function answerCollection(
+  route: CompiledRoute,
+  req: GraphRequest,
+  session: SessionState,
+  ctx: Ctx,
+  store: StateStore,
+): Maybe<Decision>;
+export function answerCollection(
+  route: CompiledRoute,
+  req: GraphRequest,
+  session: SessionState,
+  ctx: Ctx,
+  store: StateStore = LOCAL,
+): Maybe<Decision> {
   const target = targetOf(route, req.path);
   if (!target) return errorDecision(404, req, ctx);
   const spec = route.collection!;
@@ -98,9 +146,110 @@ export function answerCollection(
     unsupported: spec.unsupportedQuery ?? 'reject',
   });
   if (isQueryError(plan)) return errorDecision(plan.status, req, extend(ctx, { error: plan.error }));
-  const st = collectionState(route, session);
-  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const scope = { scenario: route.scenario.name, session };
+  const ref = collectionRef(route);
+  // read, decide on what was read, write only if it is still so (a shared store checks atomically)
+  const attempt = (n: number, blind?: CollectionState): Maybe<Decision> =>
+    then(blind ?? store.collection(scope, ref), (st) => {
+      const commit: Commit = (w, done) =>
+        then(store.writeCollection(scope, ref, st, w), (out) => {
+          if ('stored' in out) return done(out.stored);
+          if (out.refused === 'quota') return quotaReached(req, ctx);
+          return n < MAX_ATTEMPTS ? attempt(n + 1) : errorDecision(409, req, ctx);
+        });
+      return decide(route, req, session, st, plan, target, eventual, ctx, commit, store.shared);
+    });
+  if (!store.shared || spec.readOnly) return attempt(1);
+  // a shared store's read costs a round trip: writes are first tried without one (below)
+  const item = target.kind === 'item' ? blindItemWrite(route, req, target.key, ctx) : undefined;
+  if (item) {
+    return then(store.writeCollection(scope, ref, undefined, item.write), (out) => {
+      if ('stored' in out) return item.done(out.stored);
+      return out.refused === 'quota' ? quotaReached(req, ctx) : attempt(2);
+    });
+  }
+  const post = target.kind === 'list' && req.method === 'POST';
+  return attempt(1, post ? new CollectionState([], ref.keyName) : undefined);
+}
 
+/**
+ * A PATCH or DELETE without a read: the write script checks the entity exists and If-Match accepts
+ * its version, and merges the patch into it. When it refuses, the request is read and decided as
+ * usual (which answers the 404 or 412). A POST goes the same way on an empty state: the script
+ * refuses a taken key (the read then answers 409).
+ */
+function blindItemWrite(
+  route: CompiledRoute,
+  req: GraphRequest,
+  key: string,
+  ctx: Ctx,
+): { write: CollectionWrite; done: (s: Stored) => Decision } | undefined {
+  if (req.method !== 'DELETE' && req.method !== 'PATCH') return undefined;
+  const ref = collectionRef(route);
+  const seed = seedIndex(ref.seed, ref.keyName).get(key);
+  const versions = ifMatchVersions(req, key, seed);
+  if (req.method === 'DELETE') {
+    // version -1: whichever version it has now
+    const base = { key, entity: {}, version: -1, changedSeq: 0, bytes: 0 };
+    return {
+      write: { op: 'delete', base, versions },
+      done: () => respond({ status: 204, headers: NO_CONTENT }, req, ctx),
+    };
+  }
+  const patch = jsonObject(req.body);
+  if (!patch) return undefined; // the read path answers the 400
+  const props: Entity = {};
+  for (const [k, v] of Object.entries(patch)) if (k !== ref.keyName && !k.startsWith('@odata.')) props[k] = v;
+  return {
+    write: { op: 'merge', key, patch: props, versions, seed },
+    done: (s) => patched(route, req, s, ctx),
+  };
+}
+
+/**
+ * The versions an If-Match accepts, read back from the ETags etagOf writes (undefined: any, no header
+ * or `*`); a seed entity's own @odata.etag stands for its version 1.
+ */
+function ifMatchVersions(req: GraphRequest, key: string, seed: Entity | undefined): number[] | undefined {
+  const h = req.headers['if-match'];
+  const v = Array.isArray(h) ? h.join(',') : h;
+  if (v === undefined) return undefined;
+  const tags = v.split(/,(?=\s*(?:W\/)?")/).map((x) => weak(x.trim()));
+  if (tags.includes('*')) return undefined;
+  const own = typeof seed?.['@odata.etag'] === 'string' ? weak(seed['@odata.etag']) : undefined;
+  const out: number[] = [];
+  for (const t of tags) {
+    if (t === own) {
+      out.push(1);
+      continue;
+    }
+    const m = /^"([A-Za-z0-9+/]{1,40}={0,2})"$/.exec(t);
+    const text = m ? Buffer.from(m[1]!, 'base64').toString('latin1') : '';
+    if (!/^[0-9a-f]{9,20}$/.test(text)) continue;
+    const version = Number.parseInt(text.slice(8), 16);
+    // version 1 of a seed entity with its own ETag answers that one, not etagOf's
+    if (version === 1 && own !== undefined) continue;
+    if (weak(etagOf({ key, version, entity: {}, changedSeq: 0, bytes: 0 })) === t) out.push(version);
+  }
+  return out;
+}
+
+const weak = (t: string) => t.replace(/^W\//, '');
+
+function decide(
+  route: CompiledRoute,
+  req: GraphRequest,
+  session: SessionState,
+  st: CollectionState,
+  plan: QueryPlan,
+  target: Target,
+  eventual: boolean,
+  ctx: Ctx,
+  commit: Commit,
+  shared: boolean,
+): Maybe<Decision> {
+  const spec = route.collection!;
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
   switch (target.kind) {
     case 'count': {
       if (!eventual)
@@ -117,7 +266,7 @@ export function answerCollection(
     case 'delta':
       return answerDelta(route, req, st, plan, ctx);
     case 'list':
-      if (method === 'POST') return create(route, req, session, st, ctx);
+      if (method === 'POST') return create(route, req, session, st, ctx, commit, shared);
       return list(route, req, st, plan, ctx);
     case 'item': {
       const s = st.get(target.key);
@@ -132,24 +281,27 @@ export function answerCollection(
       if (spec.readOnly) return errorDecision(405, req, ctx);
       const stale = preconditionFailed(req, s);
       if (stale) return stale(ctx);
-      if (method === 'DELETE') {
-        st.delete(s);
-        session.charge(-s.bytes);
-        return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
-      }
+      if (method === 'DELETE')
+        return commit({ op: 'delete', base: s }, () =>
+          respond({ status: 204, headers: NO_CONTENT }, req, ctx),
+        );
       const patch = jsonObject(req.body);
       if (!patch) return errorDecision(400, req, extend(ctx, { error: emptyPayload(ctx.workload) }));
       const next = st.patched(s, patch);
-      const bytes = jsonBytes(next);
-      if (!session.charge(bytes - s.bytes)) return quotaReached(req, ctx);
-      st.update(s, next, bytes);
-      if (prefers(req, 'return=representation')) {
-        const body = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
-        return json(200, body, req, ctx);
-      }
-      return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
+      return commit({ op: 'update', base: s, entity: next, bytes: jsonBytes(next) }, (updated) =>
+        patched(route, req, updated, ctx),
+      );
     }
   }
+}
+
+/** A PATCH's answer: 204, or 200 with the entity when the client prefers return=representation. */
+function patched(route: CompiledRoute, req: GraphRequest, s: Stored, ctx: Ctx): Decision {
+  if (prefers(req, 'return=representation')) {
+    const body = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
+    return json(200, body, req, ctx);
+  }
+  return respond({ status: 204, headers: NO_CONTENT }, req, ctx);
 }
 
 function list(
@@ -212,12 +364,15 @@ function create(
   session: SessionState,
   st: CollectionState,
   ctx: Ctx,
-): Decision {
+  commit: Commit,
+  shared: boolean,
+): Maybe<Decision> {
   if (route.collection!.readOnly) return errorDecision(405, req, ctx);
   const body = jsonObject(req.body);
   if (!body) return errorDecision(400, req, extend(ctx, { error: emptyPayload(ctx.workload) }));
   const keyName = st.keyName;
-  let key: string;
+  // a shared store names an `id` key itself: replicas drawing from the same seed never collide
+  let key: string | undefined;
   const given = body[keyName];
   if (keyName !== 'id' && (typeof given === 'string' || typeof given === 'number')) {
     key = String(given);
@@ -232,27 +387,28 @@ function create(
           },
         }),
       );
-  } else {
+  } else if (!(shared && keyName === 'id')) {
     do key = seededGuid(session.rng);
     while (st.get(key));
   }
   // the key first, as Graph lists id first; the client's other properties after it
-  const entity: Entity = keyName === 'id' ? { id: key } : { id: body.id ?? seededGuid(session.rng) };
+  const entity: Entity =
+    keyName !== 'id' ? { id: body.id ?? seededGuid(session.rng) } : key === undefined ? {} : { id: key };
   for (const [k, v] of Object.entries(body)) if (!k.startsWith('@odata.') && k !== 'id') entity[k] = v;
   if (keyName !== 'id') entity[keyName] = given ?? key;
   // the JSON text's length when the server parsed it: a large body is not stringified once more
   const bytes = req.bodyBytes ?? jsonBytes(entity);
-  if (!session.charge(bytes)) return quotaReached(req, ctx);
-  const s = st.create(key, entity, bytes);
-  const location = `${req.path.replace(/\/$/, '')}/${encodeURIComponent(key)}`;
-  if (prefers(req, 'return=minimal'))
-    return respond({ status: 204, headers: NO_CONTENT, location }, req, ctx);
-  const out = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
-  return respond(
-    { status: 201, headers: CREATED, body: Buffer.from(JSON.stringify(out)), location },
-    req,
-    ctx,
-  );
+  return commit({ op: 'create', key, entity, bytes }, (s) => {
+    const location = `${req.path.replace(/\/$/, '')}/${encodeURIComponent(s.key)}`;
+    if (prefers(req, 'return=minimal'))
+      return respond({ status: 204, headers: NO_CONTENT, location }, req, ctx);
+    const out = { '@odata.context': contextUrl(route, req, undefined, '/$entity'), ...shape(s) };
+    return respond(
+      { status: 201, headers: CREATED, body: Buffer.from(JSON.stringify(out)), location },
+      req,
+      ctx,
+    );
+  });
 }
 
 /** What an entity costs its session: its JSON length (a cheap, stable measure of what it holds). */
@@ -288,7 +444,8 @@ function answerDelta(
   plan: QueryPlan,
   ctx: Ctx,
 ): Decision {
-  const now = Date.now();
+  // a shared store's clock, so a token's age reads the same on every replica
+  const now = st.readAt ?? Date.now();
   const maxAge = route.collection?.delta?.maxAge;
   const maxAgeMs = maxAge ? parseDuration(maxAge) : Number.POSITIVE_INFINITY;
   // a round: changes in (since, upto]; since = -1 is the initial enumeration
@@ -371,11 +528,11 @@ function resync(req: GraphRequest, ctx: Ctx): Decision {
   return errorDecision(410, req, extend(ctx, { error, extraHeaders: { location } }));
 }
 
-/** Expires every delta token of a collection route in a session (or in all of its sessions). */
+/** Expires every delta token of a collection route in the live states of these sessions. */
 export function expireDeltaTokens(route: CompiledRoute, sessions: readonly SessionState[]): number {
   let n = 0;
   for (const s of sessions) {
-    const st = s.slots.get(`collection:${route.key}`) as CollectionState | undefined;
+    const st = s.slots.get(COLLECTION_SLOT + route.key) as CollectionState | undefined;
     if (st) {
       st.expireTokens();
       n++;
@@ -409,7 +566,6 @@ function preconditionFailed(req: GraphRequest, s: Stored): ((ctx: Ctx) => Decisi
   if (v === undefined) return undefined;
   const tags = v.split(/,(?=\s*(?:W\/)?")/).map((x) => x.trim());
   const cur = currentEtag(s);
-  const weak = (t: string) => t.replace(/^W\//, '');
   if (tags.includes('*') || tags.some((t) => weak(t) === weak(cur))) return undefined;
   return (ctx) => errorDecision(412, req, ctx);
 }

@@ -1,6 +1,7 @@
 // One collection's in-memory state for one scenario × session: entities in insertion order, their
 // versions (for @odata.etag) and a change log (for delta). Seed entities are shared read-only with
-// the compiled scenario; a write replaces the stored object, never mutates it.
+// the compiled scenario; a write replaces the stored object, never mutates it. With a shared store
+// the same class holds a snapshot: the seed with the writes Redis returned laid over it (fromWrites).
 import { hashString, type Rng } from '../random.js';
 
 export type Entity = Record<string, unknown>;
@@ -18,8 +19,52 @@ export interface Stored {
 /** Each state gets a fresh epoch: delta tokens from before a reset or an expiry no longer fit. */
 let epochs = 0;
 
+/** One client-written entity as a shared store returns it (the seed stays in the compiled scenario). */
+export interface WrittenItem {
+  key: string;
+  entity: Entity;
+  version: number;
+  changedSeq: number;
+  bytes: number;
+  /** 0: a seed entity updated in place; n > 0: the n-th created (its place in insertion order) */
+  ord: number;
+}
+
+/** What a shared store read: the change counter, the token epoch, its clock and the writes. */
+export interface CollectionSnapshot {
+  seq: number;
+  epoch: number;
+  now: number;
+  written: WrittenItem[];
+  /** key → seq of its deletion */
+  removed: Map<string, number>;
+}
+
+/** A seed entity's key: its key property, or its place when it has none. */
+export function seedKey(e: Entity, keyName: string, i: number): string {
+  const v = e[keyName];
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : `item-${i}`;
+}
+
+/** A seed's entities by key (deleted or not), once per seed. */
+export function seedIndex(seed: readonly Entity[], keyName: string): Map<string, Entity> {
+  let index = seedIndexes.get(seed);
+  if (!index) {
+    index = new Map();
+    for (let i = 0; i < seed.length; i++) {
+      const key = seedKey(seed[i]!, keyName, i);
+      if (!index.has(key)) index.set(key, seed[i]!);
+    }
+    seedIndexes.set(seed, index);
+  }
+  return index;
+}
+const seedIndexes = new WeakMap<readonly Entity[], Map<string, Entity>>();
+
 export class CollectionState {
   epoch = ++epochs;
+  /** the clock of a snapshot's read (the shared store's); undefined: live state, Date.now() */
+  readAt?: number;
   /** change counter: every create, update and delete takes the next value */
   seq = 0;
   readonly items = new Map<string, Stored>();
@@ -31,10 +76,35 @@ export class CollectionState {
     readonly keyName: string,
   ) {
     seed.forEach((e, i) => {
-      const v = e[keyName];
-      const key = typeof v === 'string' || typeof v === 'number' ? String(v) : `item-${i}`;
+      const key = seedKey(e, keyName, i);
       if (!this.items.has(key)) this.items.set(key, { key, entity: e, version: 1, changedSeq: 0, bytes: 0 });
     });
+  }
+
+  /**
+   * The state a shared store holds: seed entities in place (updated ones replaced, deleted or
+   * re-created ones left out), then the created ones in creation order — the order live state keeps.
+   */
+  static fromWrites(seed: readonly Entity[], keyName: string, snap: CollectionSnapshot): CollectionState {
+    const st = new CollectionState([], keyName);
+    st.epoch = snap.epoch;
+    st.seq = snap.seq;
+    st.readAt = snap.now;
+    const written = new Map(snap.written.map((w) => [w.key, w]));
+    seed.forEach((e, i) => {
+      const key = seedKey(e, keyName, i);
+      if (st.items.has(key)) return;
+      const w = written.get(key);
+      if (w) {
+        if (w.ord === 0) st.items.set(key, stored(w));
+      } else if (!snap.removed.has(key)) {
+        st.items.set(key, { key, entity: e, version: 1, changedSeq: 0, bytes: 0 });
+      }
+    });
+    const created = snap.written.filter((w) => w.ord > 0).sort((a, b) => a.ord - b.ord);
+    for (const w of created) st.items.set(w.key, stored(w));
+    for (const [key, seq] of snap.removed) st.removed.set(key, seq);
+    return st;
   }
 
   /** Makes every delta token issued so far stale (admin API: "expire delta tokens"). */
@@ -74,6 +144,10 @@ export class CollectionState {
     this.items.delete(s.key);
     this.removed.set(s.key, ++this.seq);
   }
+}
+
+function stored(w: WrittenItem): Stored {
+  return { key: w.key, entity: w.entity, version: w.version, changedSeq: w.changedSeq, bytes: w.bytes };
 }
 
 /** A weak ETag that changes with every update of the entity. */
