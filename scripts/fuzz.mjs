@@ -230,6 +230,7 @@ export async function runFuzz({
   order = 'mixed',
   sampleMs = 20,
   resetSettleSeconds = 0,
+  memoryDetail = false,
 }) {
   const server = mod
     ? await inProcessServer(mod, seed)
@@ -403,6 +404,10 @@ export async function runFuzz({
   );
   if (rssAfterReset !== null)
     log(`fuzz: RSS ${resetSettleSeconds} s after POST /__admin/reset: ${mib(rssAfterReset)}`);
+  if (memoryDetail) {
+    log(`fuzz: V8 heap spaces before: ${spacesLine(heapBefore)}`);
+    log(`fuzz: V8 heap spaces ${settle.length} s later: ${spacesLine(heapSettled)}`);
+  }
   log(
     `fuzz: ${passed} passed, ${failed} failed (seed ${seed}, ${seconds.toFixed(1)} s); server ${finalHealth ? 'alive' : 'DEAD'}; ` +
       `prototypes ${prototypesClean ? 'clean' : 'POLLUTED'}`,
@@ -433,6 +438,15 @@ export async function runFuzz({
       ),
     },
   };
+}
+
+/** "old_space 12.0 of 14.1 MiB, …": used of committed per V8 heap space (the child server only). */
+function spacesLine(heap) {
+  if (!heap?.spaces) return 'n/a';
+  return heap.spaces
+    .filter((s) => s.committed > 0)
+    .map((s) => `${s.name.replace(/_space$/, '')} ${mib(s.used)} of ${mib(s.committed)}`)
+    .join(', ');
 }
 
 /** The memory goal (--max-rss): peak within the bound, and back within 10 % of the start once settled. */
@@ -467,6 +481,7 @@ async function main() {
       'max-rss': { type: 'string' },
       'server-node-args': { type: 'string', default: '' },
       order: { type: 'string', default: 'mixed' },
+      'memory-detail': { type: 'boolean', default: false },
     },
   });
   if (values.order !== 'mixed' && values.order !== 'category')
@@ -480,6 +495,7 @@ async function main() {
     ...(values['server-module'] ? { serverModule: pathToFileURL(values['server-module']).href } : {}),
     serverNodeArgs: values['server-node-args'].split(/\s+/).filter(Boolean),
     order: values.order,
+    memoryDetail: values['memory-detail'],
   });
   let ok = r.failed === 0;
   if (values['max-rss'] !== undefined) {

@@ -12,6 +12,7 @@ import { permissionsOf, reportOf, resetState, unmatchedEntries } from './admin/s
 import { MockEngine } from './engine/engine.js';
 import { openStore, type StateOptions } from './engine/store/open.js';
 import { RedisStore } from './engine/store/redis.js';
+import { startIdleCompaction } from './hardening/idle-compaction.js';
 import type { PermissionReport } from './identity/usage.js';
 import type { CompiledScenario } from './scenario/compiled.js';
 import { loadScenarioTextGuarded } from './scenario/guarded-load.js';
@@ -85,6 +86,11 @@ export interface MockServerOptions {
    * `permissions:` decides (default off). docs/identity.md
    */
   permissions?: 'enforce' | 'report' | 'off';
+  /**
+   * after heavy allocation, a full V8 collection once the process has been quiet for 5 s, so the
+   * memory comes back (docs/hardening.md#memory-under-hostile-input); default true
+   */
+  idleCompaction?: boolean;
 }
 
 /** An unmatched journal entry with the routes it nearly matched. */
@@ -209,6 +215,8 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
   const port = typeof address === 'object' && address ? address.port : (opts.port ?? 4365);
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
+  const compaction = opts.idleCompaction === false ? undefined : startIdleCompaction();
+
   let watcher: ScenarioWatcher | undefined;
   if (opts.watch) {
     const paths = inputs.filter((i): i is string => typeof i === 'string' && isPath(i));
@@ -260,6 +268,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     },
     close: async () => {
       watcher?.close();
+      compaction?.stop();
       try {
         if (opts.reportFile) {
           const xml = /\.xml$/i.test(opts.reportFile);

@@ -4,11 +4,13 @@
 //                   { type: 'scripted', ids } request-ids of 5xx answers a scenario asked for
 //                   { type: 'crash', message } an uncaught error (the server keeps serving)
 //                   { type: 'finished', prototypesClean, polluted, heapUsed } after 'finish'
-//                   { type: 'heap', heapUsed, heapTotal, external, arrayBuffers } after 'heap'
+//                   { type: 'heap', heapUsed, heapTotal, external, arrayBuffers, spaces } after 'heap'
 //   parent → child  { type: 'flush' } send the scripted ids now, then { type: 'flushed' }
 //                   { type: 'heap' } the V8 heap now (where RSS goes: JS objects, or Buffers)
 //                   { type: 'finish' } check prototypes, close, report, exit
 // argv: <module URL (the package's index)> <seed> <fuzz scenario JSON>
+import v8 from 'node:v8';
+
 const [moduleUrl, seedText, scenarioJson] = process.argv.slice(2);
 const POLLUTION_KEYS = ['polluted', 'isAdmin', 'x'];
 
@@ -52,7 +54,13 @@ setInterval(flush, 100).unref();
 process.on('message', async (m) => {
   if (m?.type === 'heap') {
     const { heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
-    send({ type: 'heap', heapUsed, heapTotal, external, arrayBuffers });
+    // per space, used of committed: which part of the heap holds on (old objects, code, large objects)
+    const spaces = v8.getHeapSpaceStatistics().map((s) => ({
+      name: s.space_name,
+      used: s.space_used_size,
+      committed: s.physical_space_size,
+    }));
+    send({ type: 'heap', heapUsed, heapTotal, external, arrayBuffers, spaces });
   } else if (m?.type === 'flush') {
     flush();
     send({ type: 'flushed' });

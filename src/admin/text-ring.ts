@@ -17,12 +17,15 @@ export class TextRing {
   /** where the current entry must end */
   private limit = 0;
 
-  /** `size` bytes, allocated once (pages become resident as the cursor first reaches them) */
+  /**
+   * `size` bytes, allocated and written once: resident from the start, so the ring is part of the
+   * memory a fresh mock shows and does not grow into it (its 10,000 entries are fixed-size by design)
+   */
   constructor(
     readonly size: number,
     private readonly maxEntry: number,
   ) {
-    this.bytes = Buffer.allocUnsafeSlow(size) as TextRing['bytes'];
+    this.bytes = Buffer.allocUnsafeSlow(size).fill(0) as TextRing['bytes'];
   }
 
   /** Starts an entry of at most maxEntry bytes; answers its position (for `read` and `readable`). */

@@ -30,6 +30,18 @@ export const LIMITS = {
   /** `$filter` expression length and parenthesis/operator nesting */
   maxFilterLength: 4096,
   maxFilterDepth: 32,
+  /**
+   * a full V8 collection (then a second) once the event loop has been quiet this long after the heap
+   * grew by growthBytes (idle-compaction.ts): V8's own memory reducer may wait minutes
+   */
+  idleCompaction: {
+    quietMs: 5_000,
+    /** how often the timer samples the event loop's utilization and the heap size */
+    sampleMs: 1_000,
+    /** quiet: the loop busy less than this share of a sample */
+    maxBusy: 0.02,
+    growthBytes: 16 * 1024 * 1024,
+  },
 } as const;
 
 /**
