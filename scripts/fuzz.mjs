@@ -355,6 +355,7 @@ export async function runFuzz({
 
   // quiet, as a fixture between test files: does the memory come back?
   const settle = [];
+  const settleStart = Date.now();
   for (let s = 0; s < settleSeconds && !server.exited(); s++) {
     await sleep(1000);
     settle.push(server.rss().rss);
@@ -407,6 +408,8 @@ export async function runFuzz({
   if (memoryDetail) {
     log(`fuzz: V8 heap spaces before: ${spacesLine(heapBefore)}`);
     log(`fuzz: V8 heap spaces ${settle.length} s later: ${spacesLine(heapSettled)}`);
+    const at = (heapSettled?.compactions ?? []).map((t) => `${((t - settleStart) / 1000).toFixed(1)} s`);
+    log(`fuzz: idle compactions (s after the run): ${at.join(', ') || 'none'}`);
   }
   log(
     `fuzz: ${passed} passed, ${failed} failed (seed ${seed}, ${seconds.toFixed(1)} s); server ${finalHealth ? 'alive' : 'DEAD'}; ` +

@@ -5,6 +5,7 @@
 import { connect } from 'node:net';
 import t from 'tap';
 import { CAPS, Journal } from '../src/admin/journal.js';
+import { TextRing } from '../src/admin/text-ring.js';
 import { LIMITS } from '../src/hardening/limits.js';
 import { getJson, startMock } from './helpers/mock.js';
 
@@ -174,3 +175,14 @@ t.test('a scenario posted over the admin API: YAML up to maxRuntimeYamlBytes, JS
   );
   t.equal(small.status, 201, 'small YAML as before');
 });
+
+t.test(
+  'the journal text ring is resident from the start: RSS grows by its size at once, not as it fills',
+  async (t) => {
+    const before = process.memoryUsage.rss();
+    const ring = new TextRing(64 * MIB, 32 * 1024);
+    const grew = process.memoryUsage.rss() - before;
+    t.ok(grew >= 48 * MIB, `RSS grew ${(grew / MIB).toFixed(1)} MiB on creating a 64 MiB ring`);
+    t.equal(ring.size, 64 * MIB);
+  },
+);

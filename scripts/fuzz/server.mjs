@@ -4,7 +4,7 @@
 //                   { type: 'scripted', ids } request-ids of 5xx answers a scenario asked for
 //                   { type: 'crash', message } an uncaught error (the server keeps serving)
 //                   { type: 'finished', prototypesClean, polluted, heapUsed } after 'finish'
-//                   { type: 'heap', heapUsed, heapTotal, external, arrayBuffers, spaces } after 'heap'
+//                   { type: 'heap', heapUsed, heapTotal, external, arrayBuffers, spaces, compactions } after 'heap'
 //   parent → child  { type: 'flush' } send the scripted ids now, then { type: 'flushed' }
 //                   { type: 'heap' } the V8 heap now (where RSS goes: JS objects, or Buffers)
 //                   { type: 'finish' } check prototypes, close, report, exit
@@ -29,6 +29,12 @@ process.on('unhandledRejection', (err) => send({ type: 'crash', message: String(
 process.on('disconnect', () => process.exit(0));
 
 const mod = await import(moduleUrl);
+// when the build has idle compaction (src/hardening/idle-compaction.ts): how often it ran, and when
+const compactions = [];
+try {
+  const idle = await import(new URL('./hardening/idle-compaction.js', moduleUrl).href);
+  idle.startIdleCompaction(() => compactions.push(Date.now()));
+} catch {}
 const seed = Number(seedText);
 const mock = await mod.startMockServer({
   port: 0,
@@ -60,7 +66,7 @@ process.on('message', async (m) => {
       used: s.space_used_size,
       committed: s.physical_space_size,
     }));
-    send({ type: 'heap', heapUsed, heapTotal, external, arrayBuffers, spaces });
+    send({ type: 'heap', heapUsed, heapTotal, external, arrayBuffers, spaces, compactions });
   } else if (m?.type === 'flush') {
     flush();
     send({ type: 'flushed' });

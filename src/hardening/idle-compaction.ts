@@ -1,11 +1,11 @@
 // Idle compaction: when the process has been quiet for a few seconds after heavy allocation, ask V8
-// for a full collection, then one more once it is still quiet. V8's own memory reducer does the same
-// but on its own schedule: after a hostile burst it had sometimes not run a minute later (heap 44 of
-// 77 MiB committed, the young generation still at its 32 MiB peak). The second collection is the one
-// that hands the young generation back: V8 shrinks it only when it sees a low allocation rate.
-// Nothing here runs on the request path: a timer samples the event loop's utilization (process-wide,
-// no per-request hook) and the V8 heap's size; the collection itself runs only when the loop was idle.
-
+// for full collections until its young generation is back to a small size. V8's own memory reducer
+// does the same on its own schedule: after a hostile burst it had sometimes not run a minute later
+// (heap 44 of 77 MiB committed, the young generation still at its 32 MiB peak). The first collection
+// frees the old generation; V8 shrinks the young one only in a collection that sees a low allocation
+// rate, which a later one (a quiet period further) does. Nothing here runs on the request path: a
+// timer samples the event loop's utilization (process-wide, no per-request hook) and the heap's size;
+// a collection runs only after quietMs of an idle loop.
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -16,48 +16,61 @@ export interface CompactionSample {
   busy: number;
   /** V8 heap committed plus the memory of Buffers/ArrayBuffers it holds, bytes */
   bytes: number;
+  /** the young generation's committed memory (new space), bytes */
+  young: number;
 }
 
 export interface CompactionPolicy {
-  /** consecutive quiet samples before compacting */
+  /** consecutive quiet samples before a collection */
   quietSamples: number;
   /** a sample is quiet when the event loop was busy less than this share of it */
   maxBusy: number;
-  /** compact only when the heap grew this much since the last compaction (or the start) */
+  /** start only when the heap grew this much over the smallest size seen since the last series */
   growthBytes: number;
+  /** the series goes on while the young generation is larger than this… */
+  youngBytes: number;
+  /** …for at most this many collections */
+  maxRuns: number;
 }
 
 /**
  * What to do on each sample, as a pure state machine (the timer only feeds it): 'compact' once the
- * heap grew by growthBytes and the loop has been quiet for quietSamples samples in a row, then
- * 'compact' again after as many more quiet samples, then nothing until the heap grows again. Busy
- * samples restart the count, so a compaction never lands in the middle of traffic.
+ * heap grew by growthBytes and the loop has been quiet for quietSamples samples in a row; then again
+ * after each further quietSamples quiet samples while the young generation is over youngBytes (at
+ * most maxRuns in a series); then nothing until the heap grows again. A busy sample restarts the
+ * count, so a collection never lands in the middle of traffic.
  */
 export class CompactionPlan {
   private quiet = 0;
-  /** the heap size after the last compaction (the first sample's until then) */
-  private baseline: number | undefined;
-  /** 1 after the first collection of a pair, waiting for the second */
-  private pending = 0;
+  /** the smallest heap size seen since the last series (or since the start) */
+  private baseline: number;
+  /** collections in the current series; 0: none running */
+  private runs = 0;
 
-  constructor(private readonly policy: CompactionPolicy) {}
+  constructor(
+    private readonly policy: CompactionPolicy,
+    startBytes = Number.POSITIVE_INFINITY,
+  ) {
+    this.baseline = startBytes;
+  }
 
   next(s: CompactionSample): 'compact' | undefined {
-    this.baseline ??= s.bytes;
+    if (s.bytes < this.baseline) this.baseline = s.bytes;
     if (s.busy > this.policy.maxBusy) {
       this.quiet = 0;
       return undefined;
     }
     if (++this.quiet < this.policy.quietSamples) return undefined;
-    if (this.pending === 0 && s.bytes < this.baseline + this.policy.growthBytes) return undefined;
+    if (this.runs === 0 && s.bytes < this.baseline + this.policy.growthBytes) return undefined;
+    if (this.runs > 0 && (s.young <= this.policy.youngBytes || this.runs >= this.policy.maxRuns)) {
+      // the series is over: what is left is the new floor
+      this.runs = 0;
+      this.baseline = s.bytes;
+      return undefined;
+    }
     this.quiet = 0;
-    this.pending = this.pending === 0 ? 1 : 0;
+    this.runs++;
     return 'compact';
-  }
-
-  /** After a collection: the size it left is the new baseline. */
-  compacted(bytes: number): void {
-    this.baseline = bytes;
   }
 }
 
@@ -65,6 +78,12 @@ export class CompactionPlan {
 export function heapBytes(): number {
   const h = v8.getHeapStatistics();
   return h.total_heap_size + h.external_memory;
+}
+
+/** The young generation's committed memory. */
+function youngBytes(): number {
+  for (const s of v8.getHeapSpaceStatistics()) if (s.space_name === 'new_space') return s.physical_space_size;
+  return 0;
 }
 
 let fullGc: (() => void) | null | undefined;
@@ -106,31 +125,47 @@ interface Running {
 // one per process: the heap and the event loop are the process's, however many mocks run in it
 let running: Running | undefined;
 
+/** LIMITS.idleCompaction's shape (tests pass shorter periods). */
+export interface IdleCompactionConfig {
+  quietMs: number;
+  sampleMs: number;
+  maxBusy: number;
+  growthBytes: number;
+  youngBytes: number;
+  maxRuns: number;
+}
+
 /**
- * Starts the process's idle compaction (or joins it: every mock server of the process shares one);
- * `onCompact` is told after each collection. Answers the function that leaves it (the last one out
- * stops the timer). The timer is unref'd: it never keeps the process alive.
+ * Starts the process's idle compaction (or joins it: every mock server of the process shares one,
+ * configured by the first); `onCompact` is told after each collection. Answers the function that
+ * leaves it (the last one out stops the timer). The timer is unref'd: it never keeps the process alive.
  */
-export function startIdleCompaction(onCompact?: () => void): { stop(): void; stats: IdleCompactionStats } {
-  const cfg = LIMITS.idleCompaction;
+export function startIdleCompaction(
+  onCompact?: () => void,
+  cfg: IdleCompactionConfig = LIMITS.idleCompaction,
+): { stop(): void; stats: IdleCompactionStats } {
   if (!running) {
-    const plan = new CompactionPlan({
-      quietSamples: Math.max(1, Math.round(cfg.quietMs / cfg.sampleMs)),
-      maxBusy: cfg.maxBusy,
-      growthBytes: cfg.growthBytes,
-    });
+    const plan = new CompactionPlan(
+      {
+        quietSamples: Math.max(1, Math.round(cfg.quietMs / cfg.sampleMs)),
+        maxBusy: cfg.maxBusy,
+        growthBytes: cfg.growthBytes,
+        youngBytes: cfg.youngBytes,
+        maxRuns: cfg.maxRuns,
+      },
+      heapBytes(),
+    );
     const state: Running = { users: 0, timer: undefined as never, stats: { runs: 0 }, listeners: new Set() };
     let elu = performance.eventLoopUtilization();
     state.timer = setInterval(() => {
       const now = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(now, elu).utilization;
       elu = now;
-      if (plan.next({ busy, bytes: heapBytes() }) !== 'compact') return;
+      if (plan.next({ busy, bytes: heapBytes(), young: youngBytes() }) !== 'compact') return;
       const gc = gcFunction();
       if (!gc) return;
       gc();
       state.stats.runs++;
-      plan.compacted(heapBytes());
       // the collection's own time is not traffic: the next sample starts after it
       elu = performance.eventLoopUtilization();
       for (const fn of state.listeners) fn();

@@ -31,16 +31,19 @@ export const LIMITS = {
   maxFilterLength: 4096,
   maxFilterDepth: 32,
   /**
-   * a full V8 collection (then a second) once the event loop has been quiet this long after the heap
-   * grew by growthBytes (idle-compaction.ts): V8's own memory reducer may wait minutes
+   * full V8 collections once the event loop has been quiet quietMs after the heap grew by
+   * growthBytes, until the young generation is back under youngBytes (idle-compaction.ts): V8's own
+   * memory reducer may wait minutes
    */
   idleCompaction: {
     quietMs: 5_000,
-    /** how often the timer samples the event loop's utilization and the heap size */
+    /** how often a timer samples the event loop's utilization and the heap size */
     sampleMs: 1_000,
     /** quiet: the loop busy less than this share of a sample */
     maxBusy: 0.02,
     growthBytes: 16 * 1024 * 1024,
+    youngBytes: 4 * 1024 * 1024,
+    maxRuns: 4,
   },
 } as const;
 

@@ -1,0 +1,160 @@
+// Idle compaction (src/hardening/idle-compaction.ts): the plan is a pure state machine fed by samples,
+// so when it collects is tested without clocks — after a heap growth and quiet samples only, never
+// while the loop is busy, a series that ends when the young generation is small again. Then the real
+// thing in this process: a burst of large requests through HTTP, after which the timer's collections
+// run (none while the burst was in flight) and the heap comes back down.
+import v8 from 'node:v8';
+import t from 'tap';
+import { CompactionPlan, heapBytes, startIdleCompaction } from '../src/hardening/idle-compaction.js';
+import { LIMITS } from '../src/hardening/limits.js';
+import { startMock } from './helpers/mock.js';
+
+const MIB = 1024 * 1024;
+const policy = { quietSamples: 3, maxBusy: 0.02, growthBytes: 16 * MIB, youngBytes: 4 * MIB, maxRuns: 4 };
+const quiet = (bytes: number, young = 1 * MIB) => ({ busy: 0.001, bytes, young });
+const busy = (bytes: number, young = 32 * MIB) => ({ busy: 0.9, bytes, young });
+
+/** The plan's answers to the samples, 'c' for compact and '.' for nothing. */
+function run(plan: CompactionPlan, samples: Array<ReturnType<typeof quiet>>): string {
+  return samples.map((s) => (plan.next(s) === 'compact' ? 'c' : '.')).join('');
+}
+
+t.test('quiet without growth: no collection', async (t) => {
+  const plan = new CompactionPlan(policy, 40 * MIB);
+  t.equal(
+    run(
+      plan,
+      Array.from({ length: 20 }, () => quiet(50 * MIB)),
+    ),
+    '.'.repeat(20),
+  );
+});
+
+t.test(
+  'a burst, then quiet: a collection after quietSamples quiet samples, none during traffic',
+  async (t) => {
+    const plan = new CompactionPlan(policy, 40 * MIB);
+    const traffic = Array.from({ length: 10 }, (_, i) => busy((60 + i * 10) * MIB));
+    t.equal(run(plan, traffic), '.'.repeat(10), 'never while busy, however large the heap');
+    t.equal(
+      run(plan, [quiet(150 * MIB, 32 * MIB), quiet(150 * MIB, 32 * MIB)]),
+      '..',
+      'not before quietSamples',
+    );
+    t.equal(run(plan, [quiet(150 * MIB, 32 * MIB)]), 'c', 'the third quiet sample');
+  },
+);
+
+t.test('a busy sample restarts the quiet count', async (t) => {
+  const plan = new CompactionPlan(policy, 40 * MIB);
+  const big = 100 * MIB;
+  t.equal(run(plan, [quiet(big), quiet(big), busy(big), quiet(big), quiet(big), quiet(big)]), '.....c');
+});
+
+t.test('the series goes on while the young generation is large, up to maxRuns', async (t) => {
+  const plan = new CompactionPlan(policy, 40 * MIB);
+  const young = 30 * MIB;
+  const q = () => quiet(90 * MIB, young);
+  t.equal(
+    run(plan, Array.from({ length: 15 }, q)),
+    '..c..c..c..c...',
+    'four collections, then it stops even though the young generation stayed large',
+  );
+  t.equal(run(plan, Array.from({ length: 9 }, q)), '.........', 'and starts again only after new growth');
+  t.equal(
+    run(plan, [busy(120 * MIB), quiet(120 * MIB, young), quiet(120 * MIB, young), quiet(120 * MIB, young)]),
+    '...c',
+  );
+});
+
+t.test('the series ends once the young generation is small; the heap then is the new floor', async (t) => {
+  const plan = new CompactionPlan(policy, 40 * MIB);
+  t.equal(
+    run(plan, [quiet(90 * MIB, 30 * MIB), quiet(90 * MIB, 30 * MIB), quiet(90 * MIB, 30 * MIB)]),
+    '..c',
+  );
+  t.equal(
+    run(plan, [quiet(60 * MIB, 30 * MIB), quiet(60 * MIB, 30 * MIB), quiet(60 * MIB, 30 * MIB)]),
+    '..c',
+  );
+  t.equal(
+    run(plan, [quiet(35 * MIB), quiet(35 * MIB), quiet(35 * MIB)]),
+    '...',
+    'young back under youngBytes',
+  );
+  t.equal(
+    run(
+      plan,
+      Array.from({ length: 6 }, () => quiet(45 * MIB)),
+    ),
+    '......',
+    '+10 MiB over the floor: no',
+  );
+  t.equal(
+    run(plan, [busy(52 * MIB), quiet(52 * MIB), quiet(52 * MIB), quiet(52 * MIB)]),
+    '...c',
+    '+17 MiB: yes',
+  );
+});
+
+t.test(
+  'after a burst of large requests over HTTP, the idle timer collects and the heap comes down',
+  async (t) => {
+    const compactions: number[] = [];
+    // joined first, with short periods, so the mock below shares this one (one per process)
+    const idle = startIdleCompaction(() => compactions.push(Date.now()), {
+      ...LIMITS.idleCompaction,
+      quietMs: 300,
+      sampleMs: 100,
+    });
+    t.teardown(() => idle.stop());
+    const mock = await startMock(t, {
+      scenarios: [
+        { name: 'idle', routes: [{ id: 'echo', path: '/v1.0/things', method: 'POST', response: {} }] },
+      ],
+    });
+    const body = JSON.stringify({ displayName: 'x'.repeat(256 * 1024) });
+    const before = heapBytes();
+    const burstStart = Date.now();
+    const post = () =>
+      fetch(`${mock.url}/v1.0/things`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    for (let i = 0; i < 40; i++) {
+      const answers = await Promise.all(Array.from({ length: 8 }, post));
+      for (const a of answers) await a.arrayBuffer();
+    }
+    const burstEnd = Date.now();
+    const grown = heapBytes();
+    t.comment(
+      `heap (with Buffers) ${(before / MIB).toFixed(1)} → ${(grown / MIB).toFixed(1)} MiB after the burst`,
+    );
+    const grew = grown - before;
+    const skip =
+      grew < LIMITS.idleCompaction.growthBytes &&
+      `the burst grew the heap by ${(grew / MIB).toFixed(1)} MiB only (V8 collected it already)`;
+    await t.test('the idle timer collects after it', { skip }, async (t) => {
+      // waits for the series to end (the young generation small again, or maxRuns); a missing
+      // collection fails by the test's timeout, not by a clock here
+      while (compactions.length === 0 || youngCommitted() > LIMITS.idleCompaction.youngBytes) {
+        if (compactions.length >= LIMITS.idleCompaction.maxRuns) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      t.ok(idle.stats.runs >= 1, `${idle.stats.runs} collection(s) ran`);
+      t.same(
+        compactions.filter((c) => c >= burstStart && c <= burstEnd),
+        [],
+        'none while the requests were in flight',
+      );
+      const after = heapBytes();
+      t.comment(`heap ${(after / MIB).toFixed(1)} MiB after ${compactions.length} collection(s)`);
+      t.ok(after < grown - LIMITS.idleCompaction.growthBytes / 2, 'the heap came down');
+    });
+  },
+);
+
+function youngCommitted(): number {
+  return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
+}
