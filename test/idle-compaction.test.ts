@@ -97,6 +97,19 @@ t.test('the series ends once the young generation is small; the heap then is the
   );
 });
 
+t.test('after a reset (request()), the next quiet period starts a series without growth', async (t) => {
+  const plan = new CompactionPlan(policy, 40 * MIB);
+  t.equal(run(plan, [quiet(41 * MIB), quiet(41 * MIB), quiet(41 * MIB)]), '...', 'no growth: nothing');
+  plan.request();
+  t.equal(run(plan, [busy(41 * MIB), quiet(41 * MIB), quiet(41 * MIB), quiet(41 * MIB)]), '...c');
+  t.equal(
+    run(plan, [quiet(30 * MIB), quiet(30 * MIB), quiet(30 * MIB)]),
+    '...',
+    'young small: the series ends',
+  );
+  t.equal(run(plan, [busy(35 * MIB), quiet(35 * MIB), quiet(35 * MIB), quiet(35 * MIB)]), '....', 'once');
+});
+
 t.test(
   'after a burst of large requests over HTTP, the idle timer collects and the heap comes down',
   async (t) => {

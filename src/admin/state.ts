@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { MockEngine } from '../engine/engine.js';
 import type { Maybe } from '../engine/store/store.js';
+import { compactWhenIdle } from '../hardening/idle-compaction.js';
 import type { PermissionReport } from '../identity/usage.js';
 import type { Journal, JournalEntry, JournalFilter } from './journal.js';
 import { type JournalRead, type JournalStream, readJournal } from './journal-stream.js';
@@ -38,6 +39,8 @@ export function resetLocal(engine: MockEngine, journal: Journal | undefined, ses
     const now = Date.now();
     for (const s of engine.scenarios) s.loadedAt = now;
     engine.identity.reset();
+    // what the journal and the sessions held is garbage now: collected at the next quiet period
+    compactWhenIdle();
   }
 }
 

@@ -46,6 +46,8 @@ export class CompactionPlan {
   private baseline: number;
   /** collections in the current series; 0: none running */
   private runs = 0;
+  /** a series is wanted at the next quiet period whatever the growth (a reset freed the state) */
+  private requested = false;
 
   constructor(
     private readonly policy: CompactionPolicy,
@@ -61,7 +63,8 @@ export class CompactionPlan {
       return undefined;
     }
     if (++this.quiet < this.policy.quietSamples) return undefined;
-    if (this.runs === 0 && s.bytes < this.baseline + this.policy.growthBytes) return undefined;
+    if (this.runs === 0 && !this.requested && s.bytes < this.baseline + this.policy.growthBytes)
+      return undefined;
     if (this.runs > 0 && (s.young <= this.policy.youngBytes || this.runs >= this.policy.maxRuns)) {
       // the series is over: what is left is the new floor
       this.runs = 0;
@@ -70,7 +73,13 @@ export class CompactionPlan {
     }
     this.quiet = 0;
     this.runs++;
+    this.requested = false;
     return 'compact';
+  }
+
+  /** The next quiet period starts a series even without growth: what was kept was just let go. */
+  request(): void {
+    this.requested = true;
   }
 }
 
@@ -116,6 +125,7 @@ export interface IdleCompactionStats {
 }
 
 interface Running {
+  plan: CompactionPlan;
   users: number;
   timer: NodeJS.Timeout;
   stats: IdleCompactionStats;
@@ -155,7 +165,13 @@ export function startIdleCompaction(
       },
       heapBytes(),
     );
-    const state: Running = { users: 0, timer: undefined as never, stats: { runs: 0 }, listeners: new Set() };
+    const state: Running = {
+      plan,
+      users: 0,
+      timer: undefined as never,
+      stats: { runs: 0 },
+      listeners: new Set(),
+    };
     let elu = performance.eventLoopUtilization();
     state.timer = setInterval(() => {
       const now = performance.eventLoopUtilization();
@@ -189,4 +205,9 @@ export function startIdleCompaction(
       }
     },
   };
+}
+
+/** After a full reset (admin/state.ts): the journal's bodies, sessions and writes are garbage now. */
+export function compactWhenIdle(): void {
+  running?.plan.request();
 }
