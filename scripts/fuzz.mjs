@@ -210,6 +210,43 @@ function rssSampler(server, names, ms) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Ordinary Graph calls: what a test suite sends. */
+const WARM_UP = [
+  () => request('GET', '/v1.0/me'),
+  () => request('GET', '/v1.0/users?$top=5&$select=id,displayName'),
+  () =>
+    request('POST', '/v1.0/fuzz/echo', {
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ displayName: 'warm-up', mail: 'a@contoso.com' }),
+    }),
+  () =>
+    request('POST', '/v1.0/$batch', {
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        requests: [
+          { id: '1', method: 'GET', url: '/me' },
+          { id: '2', method: 'GET', url: '/users?$top=2' },
+        ],
+      }),
+    }),
+  () => request('GET', '/__admin/requests?limit=5'),
+];
+
+/**
+ * `--warm-up N`: N ordinary requests before "before" is read, so the start includes what any first
+ * traffic costs once (JIT code, touched pages of the node binary, the pools of Node and glibc).
+ */
+async function warm(port, count, concurrency) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const n = next++;
+      await exchange(port, [WARM_UP[n % WARM_UP.length]()], { timeoutMs: 10_000 });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
 /**
  * Runs `count` seeded cases against a fresh server and resolves to the tally; never throws for a
  * defect. `mod` (the package's index): the server runs in this process; else `serverModule` (a file
@@ -231,6 +268,7 @@ export async function runFuzz({
   sampleMs = 20,
   resetSettleSeconds = 0,
   memoryDetail = false,
+  warmUp = 0,
 }) {
   const server = mod
     ? await inProcessServer(mod, seed)
@@ -243,6 +281,11 @@ export async function runFuzz({
   const sampler = rssSampler(server, names, sampleMs);
 
   await healthy(server.port);
+  if (warmUp > 0) {
+    await warm(server.port, warmUp, concurrency);
+    // measured after the same kind of quiet as "settled": the warm-up's garbage is not the start
+    await sleep(10_000);
+  }
   const rssBefore = server.rss().rss;
   const heapBefore = await server.heap();
   const started = Date.now();
@@ -364,14 +407,18 @@ export async function runFuzz({
   const heapSettled = await server.heap();
   // then as a fixture between test files: after POST /__admin/reset (journal, sessions and writes gone)
   let rssAfterReset = null;
+  let heapAfterReset;
   if (resetSettleSeconds > 0 && !server.exited()) {
     await exchange(server.port, [request('POST', '/__admin/reset')], { timeoutMs: 5000 });
     for (let s = 0; s < resetSettleSeconds && !server.exited(); s++) await sleep(1000);
     rssAfterReset = server.rss().rss;
+    heapAfterReset = await server.heap();
   }
   const { prototypesClean, polluted } = await server.finish();
 
   log(`fuzz: server ${server.where}`);
+  if (warmUp > 0)
+    log(`fuzz: "before" is read after ${warmUp} ordinary requests and 10 s of quiet (--warm-up)`);
   log(
     `fuzz: ${'category'.padEnd(10)} ${'requests'.padStart(8)} ${'passed'.padStart(7)} ${'failed'.padStart(6)}  ${order === 'category' ? 'RSS at start → peak' : 'peak RSS (while in flight)'}`,
   );
@@ -404,7 +451,9 @@ export async function runFuzz({
       `${settle.length} s later ${mib(rssSettled)} (V8 heap ${mib(heapSettled?.heapUsed)} used of ${mib(heapSettled?.heapTotal)}, buffers ${mib(heapSettled?.arrayBuffers)})`,
   );
   if (rssAfterReset !== null)
-    log(`fuzz: RSS ${resetSettleSeconds} s after POST /__admin/reset: ${mib(rssAfterReset)}`);
+    log(
+      `fuzz: RSS ${resetSettleSeconds} s after POST /__admin/reset: ${mib(rssAfterReset)} (V8 heap ${mib(heapAfterReset?.heapUsed)} used of ${mib(heapAfterReset?.heapTotal)})`,
+    );
   if (memoryDetail) {
     log(`fuzz: V8 heap spaces before: ${spacesLine(heapBefore)}`);
     log(`fuzz: V8 heap spaces ${settle.length} s later: ${spacesLine(heapSettled)}`);
@@ -485,6 +534,7 @@ async function main() {
       'server-node-args': { type: 'string', default: '' },
       order: { type: 'string', default: 'mixed' },
       'memory-detail': { type: 'boolean', default: false },
+      'warm-up': { type: 'string', default: '0' },
     },
   });
   if (values.order !== 'mixed' && values.order !== 'category')
@@ -499,6 +549,7 @@ async function main() {
     serverNodeArgs: values['server-node-args'].split(/\s+/).filter(Boolean),
     order: values.order,
     memoryDetail: values['memory-detail'],
+    warmUp: Number(values['warm-up']),
   });
   let ok = r.failed === 0;
   if (values['max-rss'] !== undefined) {
