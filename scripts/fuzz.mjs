@@ -283,8 +283,8 @@ export async function runFuzz({
   await healthy(server.port);
   if (warmUp > 0) {
     await warm(server.port, warmUp, concurrency);
-    // measured after the same kind of quiet as "settled": the warm-up's garbage is not the start
-    await sleep(10_000);
+    // measured after the quiet "settled" gets too (the idle compaction has run): its garbage is not the start
+    await sleep(20_000);
   }
   const rssBefore = server.rss().rss;
   const heapBefore = await server.heap();
@@ -418,7 +418,7 @@ export async function runFuzz({
 
   log(`fuzz: server ${server.where}`);
   if (warmUp > 0)
-    log(`fuzz: "before" is read after ${warmUp} ordinary requests and 10 s of quiet (--warm-up)`);
+    log(`fuzz: "before" is read after ${warmUp} ordinary requests and 20 s of quiet (--warm-up)`);
   log(
     `fuzz: ${'category'.padEnd(10)} ${'requests'.padStart(8)} ${'passed'.padStart(7)} ${'failed'.padStart(6)}  ${order === 'category' ? 'RSS at start → peak' : 'peak RSS (while in flight)'}`,
   );

@@ -10,9 +10,16 @@ import { LIMITS } from '../src/hardening/limits.js';
 import { startMock } from './helpers/mock.js';
 
 const MIB = 1024 * 1024;
-const policy = { quietSamples: 3, maxBusy: 0.02, growthBytes: 16 * MIB, youngBytes: 4 * MIB, maxRuns: 4 };
-const quiet = (bytes: number, young = 1 * MIB) => ({ busy: 0.001, bytes, young });
-const busy = (bytes: number, young = 32 * MIB) => ({ busy: 0.9, bytes, young });
+const policy = {
+  quietSamples: 3,
+  maxBusy: 0.02,
+  growthBytes: 16 * MIB,
+  youngBytes: 4 * MIB,
+  slackBytes: 8 * MIB,
+  maxRuns: 4,
+};
+const quiet = (bytes: number, young = 1 * MIB, slack = 2 * MIB) => ({ busy: 0.001, bytes, young, slack });
+const busy = (bytes: number, young = 32 * MIB) => ({ busy: 0.9, bytes, young, slack: 40 * MIB });
 
 /** The plan's answers to the samples, 'c' for compact and '.' for nothing. */
 function run(plan: CompactionPlan, samples: Array<ReturnType<typeof quiet>>): string {
@@ -97,6 +104,14 @@ t.test('the series ends once the young generation is small; the heap then is the
   );
 });
 
+t.test('a small young generation but a fragmented old one: the series goes on', async (t) => {
+  const plan = new CompactionPlan(policy, 40 * MIB);
+  const q = (slack: number) => quiet(90 * MIB, 1 * MIB, slack);
+  t.equal(run(plan, [q(50 * MIB), q(50 * MIB), q(50 * MIB)]), '..c');
+  t.equal(run(plan, [q(20 * MIB), q(20 * MIB), q(20 * MIB)]), '..c', '20 MiB unused after the first');
+  t.equal(run(plan, [q(3 * MIB), q(3 * MIB), q(3 * MIB)]), '...', 'compacted: the series ends');
+});
+
 t.test('after a reset (request()), the next quiet period starts a series without growth', async (t) => {
   const plan = new CompactionPlan(policy, 40 * MIB);
   t.equal(run(plan, [quiet(41 * MIB), quiet(41 * MIB), quiet(41 * MIB)]), '...', 'no growth: nothing');
@@ -149,9 +164,9 @@ t.test(
       grew < LIMITS.idleCompaction.growthBytes &&
       `the burst grew the heap by ${(grew / MIB).toFixed(1)} MiB only (V8 collected it already)`;
     await t.test('the idle timer collects after it', { skip }, async (t) => {
-      // waits for the series to end (the young generation small again, or maxRuns); a missing
+      // waits for the series to end (the young generation and the unused heap small, or maxRuns); a missing
       // collection fails by the test's timeout, not by a clock here
-      while (compactions.length === 0 || youngCommitted() > LIMITS.idleCompaction.youngBytes) {
+      while (compactions.length === 0 || !settled()) {
         if (compactions.length >= LIMITS.idleCompaction.maxRuns) break;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -168,6 +183,10 @@ t.test(
   },
 );
 
-function youngCommitted(): number {
-  return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
+function settled(): boolean {
+  const young =
+    v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
+  const h = v8.getHeapStatistics();
+  const { youngBytes, slackBytes } = LIMITS.idleCompaction;
+  return young <= youngBytes && h.total_heap_size - h.used_heap_size <= slackBytes;
 }

@@ -2,8 +2,8 @@
 // for full collections until its young generation is back to a small size. V8's own memory reducer
 // does the same on its own schedule: after a hostile burst it had sometimes not run a minute later
 // (heap 44 of 77 MiB committed, the young generation still at its 32 MiB peak). The first collection
-// frees the old generation; V8 shrinks the young one only in a collection that sees a low allocation
-// rate, which a later one (a quiet period further) does. Nothing here runs on the request path: a
+// frees the old generation but compacts only some of its pages, and V8 shrinks the young one only in
+// a collection that sees a low allocation rate: later ones (a quiet period further each) do the rest. Nothing here runs on the request path: a
 // timer samples the event loop's utilization (process-wide, no per-request hook) and the heap's size;
 // a collection runs only after quietMs of an idle loop.
 import { performance } from 'node:perf_hooks';
@@ -18,6 +18,8 @@ export interface CompactionSample {
   bytes: number;
   /** the young generation's committed memory (new space), bytes */
   young: number;
+  /** committed but unused V8 heap (free space on partly used pages), bytes */
+  slack: number;
 }
 
 export interface CompactionPolicy {
@@ -29,6 +31,8 @@ export interface CompactionPolicy {
   growthBytes: number;
   /** the series goes on while the young generation is larger than this… */
   youngBytes: number;
+  /** …or the committed heap has more than this unused (a collection compacts only some pages)… */
+  slackBytes: number;
   /** …for at most this many collections */
   maxRuns: number;
 }
@@ -36,8 +40,9 @@ export interface CompactionPolicy {
 /**
  * What to do on each sample, as a pure state machine (the timer only feeds it): 'compact' once the
  * heap grew by growthBytes and the loop has been quiet for quietSamples samples in a row; then again
- * after each further quietSamples quiet samples while the young generation is over youngBytes (at
- * most maxRuns in a series); then nothing until the heap grows again. A busy sample restarts the
+ * after each further quietSamples quiet samples while the young generation is over youngBytes or
+ * the unused committed heap over slackBytes (at most maxRuns in a series); then nothing until the
+ * heap grows again. A busy sample restarts the
  * count, so a collection never lands in the middle of traffic.
  */
 export class CompactionPlan {
@@ -65,7 +70,8 @@ export class CompactionPlan {
     if (++this.quiet < this.policy.quietSamples) return undefined;
     if (this.runs === 0 && !this.requested && s.bytes < this.baseline + this.policy.growthBytes)
       return undefined;
-    if (this.runs > 0 && (s.young <= this.policy.youngBytes || this.runs >= this.policy.maxRuns)) {
+    const settled = s.young <= this.policy.youngBytes && s.slack <= this.policy.slackBytes;
+    if (this.runs > 0 && (settled || this.runs >= this.policy.maxRuns)) {
       // the series is over: what is left is the new floor
       this.runs = 0;
       this.baseline = s.bytes;
@@ -142,6 +148,7 @@ export interface IdleCompactionConfig {
   maxBusy: number;
   growthBytes: number;
   youngBytes: number;
+  slackBytes: number;
   maxRuns: number;
 }
 
@@ -161,6 +168,7 @@ export function startIdleCompaction(
         maxBusy: cfg.maxBusy,
         growthBytes: cfg.growthBytes,
         youngBytes: cfg.youngBytes,
+        slackBytes: cfg.slackBytes,
         maxRuns: cfg.maxRuns,
       },
       heapBytes(),
@@ -177,7 +185,14 @@ export function startIdleCompaction(
       const now = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(now, elu).utilization;
       elu = now;
-      if (plan.next({ busy, bytes: heapBytes(), young: youngBytes() }) !== 'compact') return;
+      const h = v8.getHeapStatistics();
+      const sample = {
+        busy,
+        bytes: h.total_heap_size + h.external_memory,
+        young: youngBytes(),
+        slack: h.total_heap_size - h.used_heap_size,
+      };
+      if (plan.next(sample) !== 'compact') return;
       const gc = gcFunction();
       if (!gc) return;
       gc();

@@ -32,8 +32,8 @@ export const LIMITS = {
   maxFilterDepth: 32,
   /**
    * full V8 collections once the event loop has been quiet quietMs after the heap grew by
-   * growthBytes, until the young generation is back under youngBytes (idle-compaction.ts): V8's own
-   * memory reducer may wait minutes
+   * growthBytes, until the young generation is back under youngBytes and the unused committed heap
+   * under slackBytes, at most maxRuns (idle-compaction.ts): V8's own memory reducer may wait minutes
    */
   idleCompaction: {
     quietMs: 5_000,
@@ -43,6 +43,7 @@ export const LIMITS = {
     maxBusy: 0.02,
     growthBytes: 16 * 1024 * 1024,
     youngBytes: 4 * 1024 * 1024,
+    slackBytes: 8 * 1024 * 1024,
     maxRuns: 4,
   },
 } as const;
