@@ -1,6 +1,7 @@
 // Public API: startMockServer and the types its users need; nothing else is exported.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import pino, { type Logger } from 'pino';
 import { DEFAULT_JOURNAL_SIZE, Journal, type JournalEntry, type JournalFilter } from './admin/journal.js';
 import { JournalStream } from './admin/journal-stream.js';
@@ -12,7 +13,7 @@ import { permissionsOf, reportOf, resetState, unmatchedEntries } from './admin/s
 import { MockEngine } from './engine/engine.js';
 import { openStore, type StateOptions } from './engine/store/open.js';
 import { RedisStore } from './engine/store/redis.js';
-import { startIdleCompaction } from './hardening/idle-compaction.js';
+import { compactAfterLoad, startIdleCompaction } from './hardening/idle-compaction.js';
 import type { PermissionReport } from './identity/usage.js';
 import type { CompiledScenario } from './scenario/compiled.js';
 import { loadScenarioTextGuarded } from './scenario/guarded-load.js';
@@ -165,6 +166,7 @@ export function compileScenarios(inputs: Array<string | ScenarioFile>, seed?: nu
 
 export async function startMockServer(opts: MockServerOptions = {}): Promise<MockServer> {
   const inputs = opts.scenarios ?? [BUILTIN_SCENARIOS];
+  const heapBefore = v8.getHeapStatistics().used_heap_size;
   const scenarios = compileScenarios(inputs, opts.seed);
   const store = await openStore(typeof opts.state === 'string' ? { url: opts.state } : opts.state);
   const engine = new MockEngine({
@@ -203,6 +205,8 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     },
   });
   const host = opts.host ?? '127.0.0.1';
+  // a large scenario's parse garbage is collected (and the routes packed) before the first request
+  if (opts.idleCompaction !== false) compactAfterLoad(heapBefore);
   try {
     await ctx.app.listen({ port: opts.port ?? 4365, host });
   } catch (err) {
