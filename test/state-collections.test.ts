@@ -383,6 +383,9 @@ t.test(
       ['PATCH', '/v1.0/users/u3', json('PATCH', { id: 'ignored', '@odata.etag': 'ignored', jobTitle: 'x' })],
       ['DELETE', '/v1.0/users/u2', { method: 'DELETE' }],
       ['PATCH', '/v1.0/users/u1', json('PATCH', {}, { prefer: 'return=representation' })],
+      // one entity: the memory store writes its text from members serialized once (entityAnswer)
+      ['GET', '/v1.0/users/u1', undefined],
+      ['GET', '/v1.0/users/u3', undefined],
     ];
     for (const [i, [what, path, init]] of steps.entries()) {
       const viaRedis = await getJson((i % 2 ? r2 : r1).url + path, init);

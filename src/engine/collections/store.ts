@@ -14,6 +14,9 @@ export interface Stored {
   changedSeq: number;
   /** JSON bytes a client wrote into it, counted against its session (0 for seed entities) */
   bytes: number;
+  /** the weak ETag of version `tagVersion` (etagOf), kept so reads do not hash again */
+  tag?: string;
+  tagVersion?: number;
 }
 
 /** Each state gets a fresh epoch: delta tokens from before a reset or an expiry no longer fit. */
@@ -152,8 +155,13 @@ function stored(w: WrittenItem): Stored {
 
 /** A weak ETag that changes with every update of the entity. */
 export function etagOf(s: Stored): string {
+  // made once per version: every read of an entity names it
+  if (s.tag !== undefined && s.tagVersion === s.version) return s.tag;
   const h = hashString(`${s.key}#${s.version}`).toString(16).padStart(8, '0');
-  return `W/"${Buffer.from(`${h}${s.version.toString(16)}`).toString('base64')}"`;
+  const tag = `W/"${Buffer.from(`${h}${s.version.toString(16)}`).toString('base64')}"`;
+  s.tag = tag;
+  s.tagVersion = s.version;
+  return tag;
 }
 
 /** A GUID (version-4 layout) from the seeded stream, so ids repeat with the seed. */
