@@ -384,7 +384,9 @@ export class MockEngine {
       if (!res) return errorDecision(404, req, sctx);
       return (
         surfaceVerdict(res, req, sctx) ??
-        (res.ok ? surfaceAnswer(res, req, session, scenario, sctx) : errorDecision(400, req, sctx))
+        (res.ok
+          ? surfaceAnswer(res, req, session, scenario, sctx, this.store)
+          : errorDecision(400, req, sctx))
       );
     }
     const list = route.responses;

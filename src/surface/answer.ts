@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { answerCollection, collectionState, quotaReached } from '../engine/collections/collection.js';
 import type { SessionState } from '../engine/sessions.js';
+import type { Maybe, StateStore } from '../engine/store/store.js';
 import type { Decision, GraphRequest } from '../engine/types.js';
 import { baseHeaders, clientRequestId } from '../graph/headers.js';
 import { type ErrorOptions, errorDecision, extend } from '../graph/respond.js';
@@ -38,27 +39,29 @@ export function answerSurface(
   session: SessionState,
   owner: CompiledScenario,
   ctx: ErrorOptions,
-): Decision {
+  store?: StateStore,
+): Maybe<Decision> {
   const t = res.target;
   const workload = workloadOf(t.type);
   const wctx = extend(ctx, { workload }) as ErrorOptions & { workload: WorkloadName };
   const segs = res.segments;
   const last = segs[segs.length - 1];
   const base = `/${res.version}`;
+  const at: At = { owner, session, req, res, ctx: wctx, store };
   switch (t.kind) {
     case 'collection':
-      return inCollection(owner, session, req, res, `${base}/${pathOf(segs)}`, '', wctx);
+      return inCollection(at, `${base}/${pathOf(segs)}`, '');
     case 'count':
-      return inCollection(owner, session, req, res, `${base}/${pathOf(segs.slice(0, -1))}`, '/$count', wctx);
+      return inCollection(at, `${base}/${pathOf(segs.slice(0, -1))}`, '/$count');
     case 'entity':
       if (last?.kind === 'key' && t.collectionPath !== undefined) {
         const collection = `${base}/${pathOf(segs.slice(0, -1))}`;
-        return inCollection(owner, session, req, res, collection, `/${encodeURIComponent(last.key!)}`, wctx);
+        return inCollection(at, collection, `/${encodeURIComponent(last.key!)}`);
       }
       return singleEntity(owner, session, req, res, wctx);
     case 'function':
       if (t.operation?.name === 'delta' && segs.length >= 2 && segs[segs.length - 2]!.collection) {
-        return inCollection(owner, session, req, res, `${base}/${pathOf(segs.slice(0, -1))}`, '/delta', wctx);
+        return inCollection(at, `${base}/${pathOf(segs.slice(0, -1))}`, '/delta');
       }
       return json(200, operationResult(res, req, owner), req, wctx);
     case 'action':
@@ -97,16 +100,20 @@ export function answerSurface(
   }
 }
 
+/** The request a surface answer is for, and where its state lives. */
+interface At {
+  owner: CompiledScenario;
+  session: SessionState;
+  req: GraphRequest;
+  res: Resolved;
+  ctx: ErrorOptions & { workload: WorkloadName };
+  /** the engine's store: with a shared one (--state redis) the generated collections are shared */
+  store: StateStore | undefined;
+}
+
 /** A request on a generated collection (list, POST, item, $count, delta), answered by the collection engine. */
-function inCollection(
-  owner: CompiledScenario,
-  session: SessionState,
-  req: GraphRequest,
-  res: Resolved,
-  collectionPath: string,
-  rest: string,
-  ctx: ErrorOptions & { workload: WorkloadName },
-): Decision {
+function inCollection(at: At, collectionPath: string, rest: string): Maybe<Decision> {
+  const { owner, session, req, res, ctx, store } = at;
   const keySegment = rest !== '' && rest !== '/$count' && rest !== '/delta';
   const collectionSegs = keySegment || rest !== '' ? res.segments.slice(0, -1) : res.segments;
   const route = collectionRoute(owner, collectionPath, collectionSegs, res);
@@ -119,7 +126,11 @@ function inCollection(
         : undefined;
     const generated = generateEntity(type && catalogue().isEntity(type) ? type : res.target.type, {
       seed: owner.seed,
-      stream: `${collectionPath}#new${collectionState(route, session).items.size}`,
+      // in this process: the how-manyth entity of the collection; a shared store's count is one read
+      // away, so there the defaults follow the body itself (the same on every replica)
+      stream: store?.shared
+        ? `${collectionPath}#new:${JSON.stringify(body).slice(0, 4096)}`
+        : `${collectionPath}#new${collectionState(route, session).items.size}`,
     });
     delete generated.id;
     body = Object.assign(generated, body);
@@ -137,6 +148,9 @@ function inCollection(
     batchId: req.batchId,
     bodyBytes: req.bodyBytes,
   };
+  // with --state redis the generated tenant is shared like a scripted collection: one replica's POST is
+  // every replica's GET (the seed is generated from the scenario's seed and the path, so it is the same)
+  if (store?.shared) return answerCollection(route, inner, session, ctx, store);
   const d = answerCollection(route, inner, session, ctx);
   prune(session);
   return d;

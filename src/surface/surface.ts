@@ -5,6 +5,7 @@
 // real path is answered (answer.ts) — or, with `surface: errors-only`, left to the usual 404.
 import { readFileSync } from 'node:fs';
 import type { SessionState } from '../engine/sessions.js';
+import type { Maybe, StateStore } from '../engine/store/store.js';
 import type { Decision, GraphRequest } from '../engine/types.js';
 import { baseHeaders, clientRequestId } from '../graph/headers.js';
 import { type ErrorOptions, errorDecision, extend } from '../graph/respond.js';
@@ -108,6 +109,7 @@ export function surfaceAnswer(
   session: SessionState,
   owner: CompiledScenario,
   ctx: ErrorOptions,
-): Decision {
-  return answerSurface(res, req, session, owner, ctx);
+  store?: StateStore,
+): Maybe<Decision> {
+  return answerSurface(res, req, session, owner, ctx, store);
 }
