@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { MockServer, ScenarioFile } from '../src/index.js';
 import { getJson, startMock } from './helpers/mock.js';
-import { redisServerPath, startRedis } from './helpers/redis.js';
+import { redisLink, redisServerPath, startRedis } from './helpers/redis.js';
 
 const skip =
   redisServerPath() === undefined ? 'redis-server is not installed (apt-get install redis-server)' : false;
@@ -207,6 +207,12 @@ t.test('Redis lost: admin calls apply locally, the channel comes back by itself'
   t.equal((await admin(m1.url, '/outages', 'DELETE')).status, 200, 'an outage stop too');
 
   await redis.start();
+  // the patch made while Redis was away was kept: sent once the channel is back, without a new call
+  const kept = await until(
+    () => getJson(`${m2.url}/v1.0/plain`),
+    (r) => r.body?.n === 1,
+  );
+  t.same(kept.body, { n: 1 }, 'the change made with Redis away reaches the other replica once it is back');
   // both connections reconnect by themselves; a later patch reaches the other replica again
   const sent = await until(
     async () => {
@@ -216,4 +222,65 @@ t.test('Redis lost: admin calls apply locally, the channel comes back by itself'
     (r) => r.body?.n === 2,
   );
   t.same(sent.body, { n: 2 }, 'replication works again after Redis came back');
+});
+
+t.test('a replica cut off from Redis catches up on the admin changes it missed', { skip }, async (t) => {
+  const redis = await startRedis(t);
+  const link = await redisLink(t, redis.port);
+  const state = (url: string) => ({ url, prefix: 'pubsub-partition:' });
+  const m1 = await startMock(t, { scenarios: [scenario], state: state(redis.url), logLevel: 'silent' });
+  const m2 = await startMock(t, { scenarios: [scenario], state: state(link.url), logLevel: 'silent' });
+  const plain = async (m: MockServer) => (await getJson(`${m.url}/v1.0/plain`)).body;
+  await admin(m1.url, '/routes/plain', 'PATCH', { response: { status: 200, body: { n: 'live' } } });
+  t.same(
+    await until(
+      () => plain(m2),
+      (b) => b?.n === 'live',
+    ),
+    { n: 'live' },
+    'replicated while linked',
+  );
+
+  link.cut(); // replica 2 alone loses Redis; replica 1 keeps it
+  await until(
+    () => getJson(`${m2.url}/__admin/health`),
+    (r) => r.body.status === 'degraded',
+  );
+  // on replica 1, in this order: a patch, a second patch, an outage, a scenario load
+  await admin(m1.url, '/routes/plain', 'PATCH', { response: { status: 200, body: { n: 'first' } } });
+  await admin(m1.url, '/routes/plain', 'PATCH', { response: { status: 200, body: { n: 'missed' } } });
+  const outage = await admin(m1.url, '/outages', 'POST', { path: '/v1.0/me/drive/**' });
+  t.equal(outage.status, 201);
+  t.equal((await admin(m1.url, '/scenarios', 'POST', extra, 'application/yaml')).status, 201);
+  // and on replica 2, cut off: a patch of another route, applied here and kept for later
+  const kept = await admin(m2.url, '/routes/users', 'PATCH', { faults: [{ status: 500, probability: 1 }] });
+  t.equal(kept.status, 200, 'an admin call on the cut-off replica still applies locally');
+  await sleep(300);
+  t.same(await plain(m2), { n: 'live' }, 'nothing reached replica 2 while cut off (pub/sub keeps nothing)');
+  t.equal((await getJson(`${m1.url}/v1.0/users`)).status, 200, "and replica 2's change has not reached 1");
+
+  link.mend();
+  t.same(
+    await until(
+      () => plain(m2),
+      (b) => b?.n === 'missed',
+    ),
+    { n: 'missed' },
+    'back: replica 2 read the log and applied the patches in order (the last one wins)',
+  );
+  t.equal(await status(`${m2.url}/v1.0/me/drive/root/children`), 503, 'the outage it missed');
+  t.equal(await status(`${m2.url}/v1.0/extra`), 200, 'the scenario loaded while it was away');
+  t.equal(
+    await until(
+      () => status(`${m1.url}/v1.0/users`),
+      (s) => s === 500,
+    ),
+    500,
+    "replica 2's own change, kept while cut off, reached replica 1",
+  );
+  const h = await until(
+    () => getJson(`${m1.url}/__admin/health`),
+    (r) => r.body.replicas === 2 && r.body.scenariosConsistent === true,
+  );
+  t.match(h.body, { replicas: 2, scenariosConsistent: true }, 'the same scenarios again on both');
 });

@@ -1,6 +1,8 @@
 // Admin calls on one replica apply to all (replicas sharing a Redis and prefix, or --workers N).
 // The replica that gets the call applies it as before, then tells the others over the admin channel
-// (engine/store/channel.ts); they apply the same change locally and ignore their own messages.
+// (engine/store/channel.ts); they apply the same change locally and ignore their own messages. A
+// replica that lost Redis reads what it missed from the channel's log when it is back, and sends the
+// changes it made meanwhile (kept in `pending`) after that.
 // Each replica also announces its scenarios hash (on start, after every change, every 10 s), so
 // health can say when the replicas do not all serve the same scenarios.
 import { hostname } from 'node:os';
@@ -26,6 +28,8 @@ export type AdminChange =
 
 /** how often a replica says its hash even when nothing changed */
 export const HASH_INTERVAL_MS = 10_000;
+/** admin changes kept while Redis is away (each is small but for a scenario's text) */
+const MAX_PENDING = 64;
 /** a replica not heard of for this long no longer counts */
 export const PEER_TTL_MS = 3 * HASH_INTERVAL_MS + 5_000;
 
@@ -45,10 +49,16 @@ export class Replication {
   private readonly peers = new Map<string, { hash: string; until: number }>();
   private readonly timer: NodeJS.Timeout;
   private readonly opts: ReplicationOptions;
+  /** changes made while Redis was away, oldest first */
+  private readonly pending: AdminChange[] = [];
+  private flushing = false;
 
   private constructor(opts: ReplicationOptions) {
     this.opts = opts;
-    this.timer = setInterval(() => this.announce(false), HASH_INTERVAL_MS);
+    this.timer = setInterval(() => {
+      this.announce(false);
+      if (this.pending.length > 0) void this.flush();
+    }, HASH_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -57,20 +67,62 @@ export class Replication {
     if (!(store instanceof RedisStore)) return undefined;
     const r = new Replication(opts);
     r.channel = await AdminChannel.open(store, (m) => r.receive(m));
+    r.channel.onBack = () => {
+      r.announce(true);
+      void r.flush();
+    };
     r.announce(true);
     return r;
   }
 
-  /** Tells the other replicas about a change this one has made (fire and forget). */
+  /**
+   * Tells the other replicas about a change this one has made (fire and forget). With Redis away the
+   * change is kept and sent once the channel is back, after the changes this replica missed.
+   */
   tell(change: AdminChange): void {
-    void this.send(change.op, change.args as Record<string, unknown>).then((sent) => {
-      if (!sent)
-        this.opts.log?.info(
-          { op: change.op },
-          'admin change not sent to the other replicas (Redis away, or the message is over 1 MiB)',
-        );
-    });
+    if (this.pending.length > 0) this.keep(change);
+    else void this.sendChange(change);
     this.announce(false);
+  }
+
+  private async sendChange(change: AdminChange): Promise<boolean> {
+    const out = this.channel
+      ? await this.channel.publishChange({
+          origin: this.id,
+          op: change.op,
+          args: change.args as Record<string, unknown>,
+        })
+      : 'unavailable';
+    if (out === 'unavailable') this.keep(change);
+    else if (out === 'too-large')
+      this.opts.log?.info(
+        { op: change.op },
+        'admin change not sent to the other replicas (the message is over 1 MiB)',
+      );
+    return out === 'sent';
+  }
+
+  /** keeps a change to send later; the oldest go first past MAX_PENDING */
+  private keep(change: AdminChange): void {
+    if (this.pending.length >= MAX_PENDING) {
+      this.pending.shift();
+      this.opts.log?.info({ op: change.op }, 'admin changes kept while Redis is away: the oldest dropped');
+    }
+    this.pending.push(change);
+  }
+
+  /** Sends the kept changes in order (the channel is back, or the hash timer ticked). */
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const change = this.pending.shift()!;
+        if (!(await this.sendChange(change))) break; // kept again at the end: stop until next time
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 
   /**
@@ -93,13 +145,13 @@ export class Replication {
     await this.channel?.close();
   }
 
-  private send(op: string, args: Record<string, unknown>): Promise<boolean> {
-    return this.channel ? this.channel.publish({ origin: this.id, op, args }) : Promise.resolve(false);
-  }
-
   /** `ask`: the others answer with theirs (a replica that just started learns them at once) */
   private announce(ask: boolean): void {
-    void this.send('hash', { hash: scenariosHash(this.opts.engine), ask });
+    void this.channel?.publish({
+      origin: this.id,
+      op: 'hash',
+      args: { hash: scenariosHash(this.opts.engine), ask },
+    });
   }
 
   private receive(m: ChannelMessage): void {

@@ -1,9 +1,9 @@
 // Test helper: a real redis-server (Debian package) on a free port in a temp folder, no persistence;
 // stopped when the test ends. `redisServerPath()` is undefined when the binary is missing (the test
-// then skips visibly).
+// then skips visibly). `redisLink()` puts a cuttable TCP relay in front of it (one replica partitioned).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,4 +71,54 @@ export async function startRedis(t: { teardown(fn: () => unknown): void }): Prom
     rmSync(dir, { recursive: true, force: true });
   });
   return { url: `redis://127.0.0.1:${port}/0`, port, stop, start };
+}
+
+/** A TCP relay in front of a Redis: `cut()` drops its connections and refuses new ones until `mend()`. */
+export interface RedisLink {
+  url: string;
+  cut(): void;
+  mend(): void;
+}
+
+/**
+ * One replica's own way to Redis, so it alone can be cut off (a network partition) while the others
+ * keep theirs: real sockets both ways, nothing parsed.
+ */
+export async function redisLink(t: { teardown(fn: () => unknown): void }, port: number): Promise<RedisLink> {
+  const open = new Set<Socket>();
+  let cutOff = false;
+  const server = createServer((client) => {
+    if (cutOff) return client.destroy();
+    const upstream = connect(port, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        open.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of open) s.destroy();
+        server.close(() => r());
+      }),
+  );
+  const linkPort = (server.address() as AddressInfo).port;
+  return {
+    url: `redis://127.0.0.1:${linkPort}`,
+    cut() {
+      cutOff = true;
+      for (const s of open) s.destroy();
+    },
+    mend() {
+      cutOff = false;
+    },
+  };
 }

@@ -19,6 +19,7 @@
 //   <prefix>op:<id>                   where operation <id> lives ("<scenario>:<session>", encoded)
 //   <prefix>epoch                     delta token epochs: every new collection state and expiry takes the next
 //   <prefix>gen:dx:<route key>        delta expiry of one route in every session
+//   <prefix>admin:log                 admin changes, the newest ADMIN_LOG_ENTRIES (stream; replayed after a lost connection)
 // A reset is one INCR: keys of an older generation are never read again and expire by their TTL.
 // Keys are built inside the scripts, so this needs a standalone Redis (not Redis Cluster).
 //
@@ -342,4 +343,17 @@ local sc, se = string.match(w, '^([^:]*):(.*)$')
 local h = redis.call('HMGET', baseOf(sc, se) .. 'op:' .. ARGV[2], 'scenario', 'route', 'started', 'duration', 'resource')
 if not h[2] then return nil end
 return { h[1], h[2], h[3], h[4], h[5], tostring(now) }
+`;
+
+/**
+ * ARGV: prefix, message JSON, entries kept, ttl ms. Appends an admin change to the capped stream
+ * `<prefix>admin:log` and publishes `<stream id>\n<JSON>` on `<prefix>admin` in the same step, so a
+ * replica that was cut off from Redis reads what it missed after the last id it saw. Returns the id.
+ */
+export const ADMIN_LOG = `
+local log = ARGV[1] .. 'admin:log'
+local id = redis.call('XADD', log, 'MAXLEN', '~', ARGV[3], '*', 'm', ARGV[2])
+redis.call('PEXPIRE', log, ARGV[4])
+redis.call('PUBLISH', ARGV[1] .. 'admin', id .. '\\n' .. ARGV[2])
+return id
 `;

@@ -13,6 +13,7 @@ import {
 } from '../collections/store.js';
 import type { CompiledThrottle } from '../throttle/throttle.js';
 import {
+  ADMIN_LOG,
   ADVANCE,
   COLLECTION_EXPIRE,
   COLLECTION_READ,
@@ -61,6 +62,7 @@ const SCRIPTS = {
   collectionExpire: COLLECTION_EXPIRE,
   operationStart: OPERATION_START,
   operationGet: OPERATION_GET,
+  adminLog: ADMIN_LOG,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -339,10 +341,32 @@ export class RedisStore implements StateStore {
     return this.trips;
   }
 
+  /** Appends an admin change to the log and publishes it (one script); answers its stream id. */
+  async logAdminChange(text: string): Promise<string> {
+    return String(await this.call('adminLog', [this.prefix, text, ADMIN_LOG_ENTRIES, ADMIN_LOG_TTL_MS]));
+  }
+
+  /** The admin changes logged after `afterId` (exclusive), oldest first, at most ADMIN_LOG_ENTRIES. */
+  async adminChangesAfter(afterId: string): Promise<Array<[id: string, text: string]>> {
+    const log = `${this.prefix}admin:log`;
+    const rows = await this.client.xrange(log, `(${afterId}`, '+', 'COUNT', ADMIN_LOG_ENTRIES);
+    return rows.map(([id, fields]) => [id, fields[1] ?? '']);
+  }
+
+  /** The id of the newest logged admin change, or '0-0' when there is none. */
+  async lastAdminChange(): Promise<string> {
+    const rows = await this.client.xrevrange(`${this.prefix}admin:log`, '+', '-', 'COUNT', 1);
+    return rows[0]?.[0] ?? '0-0';
+  }
+
   async close(): Promise<void> {
     this.client.disconnect();
   }
 }
+
+/** admin changes the log keeps (a scenario's text is one, of at most 1 MiB), and its idle TTL */
+export const ADMIN_LOG_ENTRIES = 256;
+export const ADMIN_LOG_TTL_MS = 24 * 3600_000;
 
 function firstLine(s: string): string {
   return s.split('\n')[0]!.slice(0, 300);
