@@ -2,7 +2,9 @@
 # npm run test:container — builds the Docker image and uses it the way users do: port mapping, built-in
 # scenarios, a mounted /scenarios folder, `healthcheck` inside the container, a refused invalid scenario,
 # a `stop` that completes within 2 s, and the docker-compose.yml topology (Redis + three replicas + the
-# round-robin proxy) started with plain `run` commands on a container network: no compose needed. Uses docker when a Docker engine answers; otherwise podman,
+# round-robin proxy): started from docker-compose.yml itself with `docker compose` or podman-compose
+# (examples/compose/offline.yml swaps in locally built images), or, without a compose tool, the same
+# services with plain `run` commands on a container network. Uses docker when a Docker engine answers; otherwise podman,
 # provisioned by ../shared/tools/container-base.sh (needs root; builds node:20-bookworm-slim locally).
 # Ends with one summary line: `container: N passed, M failed`; exit 0 iff nothing failed.
 set -euo pipefail
@@ -14,6 +16,7 @@ pass=0
 fail=0
 containers=()
 networks=()
+dc=() # the compose command line, once a compose project is up
 tmp=$(mktemp -d)
 
 ok() { pass=$((pass + 1)); printf 'ok   %s\n' "$*"; }
@@ -23,6 +26,7 @@ check() { # check "description" command...
   if "$@"; then ok "$what"; else bad "$what"; fi
 }
 cleanup() {
+  if [ ${#dc[@]} -gt 0 ]; then "${dc[@]}" down -t 1 >/dev/null 2>&1 || true; fi
   for c in "${containers[@]}"; do $engine rm -f "$c" >/dev/null 2>&1 || true; done
   for n in "${networks[@]}"; do $engine network rm -f "$n" >/dev/null 2>&1 || true; done
   rm -rf "$tmp"
@@ -178,7 +182,7 @@ else
 fi
 
 # 4. docker-compose.yml's topology: Redis, three replicas with --state redis://…, the round-robin proxy
-# (examples/compose/proxy.mjs on the node base image); the same services, started one `run` at a time
+# (examples/compose/proxy.mjs on the node base image)
 # send METHOD URL [JSON]: prints the status code
 send() {
   curl -s -m 5 -o "$tmp/body" -w '%{http_code}' -X "$1" -H 'content-type: application/json' \
@@ -194,53 +198,88 @@ all() {
   done
   return 1
 }
-net=m365-mock-test-$tag-net
+# topology URL: the checks on a running topology behind the proxy at URL
+topology() {
+  local url=$1 statuses admitted
+  statuses=""
+  for _ in $(seq 1 9); do statuses="$statuses $(get "$url/v1.0/me/messages")"; done
+  admitted=$(grep -o 200 <<<"$statuses" | wc -l)
+  check "$how: 3 replicas behind the proxy admit exactly the limit (5 of 9:$statuses)" \
+    test "$admitted" = 5 -a "$(grep -o 429 <<<"$statuses" | wc -l)" = 4
+  send POST "$url/__admin/outages" '{"path":"/v1.0/me"}' >/dev/null
+  check "$how: an outage started on one replica makes all three answer 503" all 3 "$url/v1.0/me" 503
+  send DELETE "$url/__admin/outages" >/dev/null
+  check "$how: stopped on one replica, all three answer 200 again" all 3 "$url/v1.0/me" 200
+  send POST "$url/__admin/reset" >/dev/null
+  check "$how: after a reset on one replica, the limit is whole again (through any replica)" \
+    all 5 "$url/v1.0/me/messages" 200
+  get "$url/__admin/health" >/dev/null
+  check "$how: health says 3 replicas, scenariosConsistent ($(tr -d '\n' <"$tmp/body"))" \
+    grep -q '"replicas":3,"scenariosConsistent":true' "$tmp/body"
+}
+# the compose tool that goes with the engine, if any: the real docker-compose.yml is then started with it
+# (M365_MOCK_COMPOSE=0 takes the plain-run path even so)
+compose=()
+if [ "${M365_MOCK_COMPOSE:-1}" = 0 ]; then :
+elif [ "$engine" = docker ] && docker compose version >/dev/null 2>&1; then compose=(docker compose)
+elif [ "$engine" = podman ] && command -v podman-compose >/dev/null; then compose=(podman-compose)
+fi
+chmod a+r examples/compose/throttled.yaml examples/compose/proxy.mjs
 if ! "${build_redis[@]}" >"$tmp/build-redis.log" 2>&1; then
   tail -10 "$tmp/build-redis.log"
   bad 'redis image builds (examples/compose/redis.Dockerfile)'
-elif ! $engine network create "$net" >/dev/null; then
-  bad "network $net created"
-else
-  networks+=("$net")
-  chmod a+r examples/compose/throttled.yaml examples/compose/proxy.mjs
-  r=m365-mock-test-$tag-redis
-  containers+=("$r")
-  $engine run -d --name "$r" --network "$net" "$IMAGE-redis" >/dev/null
-  for i in 1 2 3; do
-    containers+=("m365-mock-test-$tag-mock$i")
-    # restart on failure, as in the compose file: a replica started before Redis listens exits 1
-    $engine run -d --name "m365-mock-test-$tag-mock$i" --network "$net" --restart on-failure \
-      -v "$PWD/examples/compose/throttled.yaml:/scenarios/throttled.yaml:ro" "$IMAGE" \
-      --scenario /scenarios/throttled.yaml --state "redis://$r:6379/0" >/dev/null 2>"$tmp/run.err" \
-      || cat "$tmp/run.err" >&2
-  done
-  p=m365-mock-test-$tag-proxy
-  containers+=("$p")
-  $engine run -d --name "$p" --network "$net" -p 127.0.0.1::4365 \
-    -e "UPSTREAMS=m365-mock-test-$tag-mock1:4365,m365-mock-test-$tag-mock2:4365,m365-mock-test-$tag-mock3:4365" \
-    -v "$PWD/examples/compose/proxy.mjs:/proxy/proxy.mjs:ro" node:20-bookworm-slim node /proxy/proxy.mjs >/dev/null
-  hostport=$($engine port "$p" 4365/tcp | head -1)
-  url="http://${hostport/0.0.0.0/127.0.0.1}"
-  if all 3 "$url/__admin/health" 200; then
-    ok "compose topology: three replicas answer health through the proxy ($url)"
-    statuses=""
-    for _ in $(seq 1 9); do statuses="$statuses $(get "$url/v1.0/me/messages")"; done
-    admitted=$(grep -o 200 <<<"$statuses" | wc -l)
-    check "3 replicas behind the proxy admit exactly the limit (5 of 9:$statuses)" \
-      test "$admitted" = 5 -a "$(grep -o 429 <<<"$statuses" | wc -l)" = 4
-    send POST "$url/__admin/outages" '{"path":"/v1.0/me"}' >/dev/null
-    check 'an outage started on one replica makes all three answer 503' all 3 "$url/v1.0/me" 503
-    send DELETE "$url/__admin/outages" >/dev/null
-    check 'stopped on one replica, all three answer 200 again' all 3 "$url/v1.0/me" 200
-    send POST "$url/__admin/reset" >/dev/null
-    check 'after a reset on one replica, the limit is whole again (through any replica)' \
-      all 5 "$url/v1.0/me/messages" 200
-    get "$url/__admin/health" >/dev/null
-    check "health: 3 replicas, scenariosConsistent ($(tr -d '\n' <"$tmp/body"))" \
-      grep -q '"replicas":3,"scenariosConsistent":true' "$tmp/body"
+elif [ ${#compose[@]} -gt 0 ]; then
+  # docker-compose.yml itself, with examples/compose/offline.yml swapping in the images built here
+  # (no registry answers redis:7 in CI) and M365_MOCK_PORT choosing a free host port
+  how=compose
+  project=m365mocktest$tag
+  port=$(node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  dc=("${compose[@]}" -p "$project" -f docker-compose.yml -f examples/compose/offline.yml)
+  export MOCK_IMAGE=$IMAGE REDIS_IMAGE=$IMAGE-redis M365_MOCK_PORT=$port
+  if "${dc[@]}" up -d >"$tmp/compose.log" 2>&1 && all 3 "http://127.0.0.1:$port/__admin/health" 200; then
+    ok "compose: ${compose[*]} up -d; three replicas answer health through the proxy (:$port)"
+    topology "http://127.0.0.1:$port"
   else
-    for c in "$r" m365-mock-test-$tag-mock1 "$p"; do $engine logs "$c" 2>&1 | tail -5 >&2; done
-    bad 'compose topology: three replicas answer health through the proxy'
+    tail -20 "$tmp/compose.log" >&2
+    "${dc[@]}" logs 2>&1 | tail -20 >&2 || true
+    bad "compose: ${compose[*]} up -d; three replicas answer health through the proxy (:$port)"
+  fi
+  if "${dc[@]}" down -t 2 >>"$tmp/compose.log" 2>&1; then dc=(); ok 'compose: down removes the topology'
+  else tail -10 "$tmp/compose.log" >&2; bad 'compose: down removes the topology'; fi
+else
+  # no compose tool: the same services, started one `run` at a time on a container network
+  how='compose topology (plain runs)'
+  net=m365-mock-test-$tag-net
+  if ! $engine network create "$net" >/dev/null; then
+    bad "network $net created"
+  else
+    networks+=("$net")
+    r=m365-mock-test-$tag-redis
+    containers+=("$r")
+    $engine run -d --name "$r" --network "$net" "$IMAGE-redis" \
+      redis-server --bind 0.0.0.0 --save '' --appendonly no >/dev/null
+    for i in 1 2 3; do
+      containers+=("m365-mock-test-$tag-mock$i")
+      # restart on failure, as in the compose file: a replica started before Redis listens exits 1
+      $engine run -d --name "m365-mock-test-$tag-mock$i" --network "$net" --restart on-failure \
+        -v "$PWD/examples/compose/throttled.yaml:/scenarios/throttled.yaml:ro" "$IMAGE" \
+        --scenario /scenarios/throttled.yaml --state "redis://$r:6379/0" >/dev/null 2>"$tmp/run.err" \
+        || cat "$tmp/run.err" >&2
+    done
+    p=m365-mock-test-$tag-proxy
+    containers+=("$p")
+    $engine run -d --name "$p" --network "$net" -p 127.0.0.1::4365 \
+      -e "UPSTREAMS=m365-mock-test-$tag-mock1:4365,m365-mock-test-$tag-mock2:4365,m365-mock-test-$tag-mock3:4365" \
+      -v "$PWD/examples/compose/proxy.mjs:/proxy/proxy.mjs:ro" node:20-bookworm-slim node /proxy/proxy.mjs >/dev/null
+    hostport=$($engine port "$p" 4365/tcp | head -1)
+    url="http://${hostport/0.0.0.0/127.0.0.1}"
+    if all 3 "$url/__admin/health" 200; then
+      ok "$how: three replicas answer health through the proxy ($url)"
+      topology "$url"
+    else
+      for c in "$r" m365-mock-test-$tag-mock1 "$p"; do $engine logs "$c" 2>&1 | tail -5 >&2; done
+      bad "$how: three replicas answer health through the proxy"
+    fi
   fi
 fi
 
