@@ -23,14 +23,22 @@ const includes = [join(dirname(process.execPath), '..', 'include', 'node'), '/us
 const nodeDir = process.config.variables?.node_prefix;
 if (typeof nodeDir === 'string') includes.unshift(join(nodeDir, 'include', 'node'));
 const include = includes.find((d) => existsSync(join(d, 'node_api.h')));
-if (!include) off("no node headers (node_api.h)");
+if (!include) off('no node headers (node_api.h)');
 const cc = process.env.CC || 'cc';
 mkdirSync(dirname(out), { recursive: true });
 try {
-  execFileSync(cc, ['-O2', '-shared', '-fPIC', '-Wall', `-I${include}`, join(root, 'src', 'native', 'malloc.c'), '-o', out], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  execFileSync(
+    cc,
+    ['-O2', '-shared', '-fPIC', '-Wall', `-I${include}`, join(root, 'src', 'native', 'malloc.c'), '-o', out],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
 } catch (err) {
-  off(err.code === 'ENOENT' ? `no C compiler (${cc})` : `${cc} failed: ${String(err.stderr ?? err.message).split('\n')[0]}`);
+  off(
+    err.code === 'ENOENT'
+      ? `no C compiler (${cc})`
+      : `${cc} failed: ${String(err.stderr ?? err.message).split('\n')[0]}`,
+  );
 }
 console.log(`build-native: ${out} (glibc ${glibc})`);
