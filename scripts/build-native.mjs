@@ -38,7 +38,7 @@ try {
   off(
     err.code === 'ENOENT'
       ? `no C compiler (${cc})`
-      : `${cc} failed: ${String(err.stderr ?? err.message).split('\n')[0]}`,
+      : `${cc} failed: ${String(err.stderr ?? '').split('\n')[0] || `exit ${err.status}`}`,
   );
 }
 console.log(`build-native: ${out} (glibc ${glibc})`);
