@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { LIMITS } from './limits.js';
+import { mallocTrim, mallocTrimStats } from './malloc-trim.js';
 
 export interface CompactionSample {
   /** event-loop utilization (0…1) since the previous sample */
@@ -61,7 +62,8 @@ export class CompactionPlan {
     this.baseline = startBytes;
   }
 
-  next(s: CompactionSample): 'compact' | undefined {
+  /** 'compact': collect now; 'done': the series just ended (its last collection ran before). */
+  next(s: CompactionSample): 'compact' | 'done' | undefined {
     if (s.bytes < this.baseline) this.baseline = s.bytes;
     if (s.busy > this.policy.maxBusy) {
       this.quiet = 0;
@@ -75,7 +77,7 @@ export class CompactionPlan {
       // the series is over: what is left is the new floor
       this.runs = 0;
       this.baseline = s.bytes;
-      return undefined;
+      return 'done';
     }
     this.quiet = 0;
     this.runs++;
@@ -128,6 +130,8 @@ function gcFunction(): (() => void) | null {
 export interface IdleCompactionStats {
   /** full collections run so far */
   runs: number;
+  /** series that ended with a malloc_trim (malloc-trim.ts; stays 0 where the addon is missing) */
+  trims: number;
 }
 
 interface Running {
@@ -177,7 +181,7 @@ export function startIdleCompaction(
       plan,
       users: 0,
       timer: undefined as never,
-      stats: { runs: 0 },
+      stats: { runs: 0, trims: 0 },
       listeners: new Set(),
     };
     let elu = performance.eventLoopUtilization();
@@ -192,7 +196,16 @@ export function startIdleCompaction(
         young: youngBytes(),
         slack: h.total_heap_size - h.used_heap_size,
       };
-      if (plan.next(sample) !== 'compact') return;
+      const step = plan.next(sample);
+      if (step === 'done') {
+        // V8 gave its pages back; glibc keeps the free chunks of the burst's buffers until asked
+        if (mallocTrimStats().active) {
+          mallocTrim();
+          state.stats.trims++;
+        }
+        return;
+      }
+      if (step !== 'compact') return;
       const gc = gcFunction();
       if (!gc) return;
       gc();

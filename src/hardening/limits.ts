@@ -34,6 +34,7 @@ export const LIMITS = {
    * full V8 collections once the event loop has been quiet quietMs after the heap grew by
    * growthBytes, until the young generation is back under youngBytes and the unused committed heap
    * under slackBytes, at most maxRuns (idle-compaction.ts): V8's own memory reducer may wait minutes
+   * — then one glibc malloc_trim(0) where dist/native/malloc.node was built (malloc-trim.ts)
    */
   idleCompaction: {
     quietMs: 5_000,
