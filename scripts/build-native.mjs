@@ -19,7 +19,13 @@ const off = (why) => {
 if (process.platform !== 'linux') off(`platform ${process.platform}`);
 const glibc = process.report?.getReport().header.glibcVersionRuntime;
 if (!glibc) off('not glibc');
-const includes = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'];
+// node's own headers where its install has them; else the node-api-headers dev dependency (N-API is
+// ABI-stable, and the Docker image's build stage, like some slim images, ships node without headers)
+const includes = [
+  join(dirname(process.execPath), '..', 'include', 'node'),
+  '/usr/include/node',
+  join(root, 'node_modules', 'node-api-headers', 'include'),
+];
 const nodeDir = process.config.variables?.node_prefix;
 if (typeof nodeDir === 'string') includes.unshift(join(nodeDir, 'include', 'node'));
 const include = includes.find((d) => existsSync(join(d, 'node_api.h')));

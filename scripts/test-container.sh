@@ -115,6 +115,10 @@ fi
 config=$($engine image inspect -f '{{.Config.User}} {{json .Config.ExposedPorts}} {{json .Config.Healthcheck}}' "$IMAGE")
 check "image runs as the non-root node user, exposes 4365, has a HEALTHCHECK ($config)" \
   grep -q '^node .*4365/tcp.*healthcheck' <<<"$config"
+# the build stage compiled the malloc_trim addon (docs/hardening.md): the image runs it
+trim=$($engine run --rm --entrypoint node "$IMAGE" -e \
+  'process.stdout.write(typeof require("./dist/native/malloc.node").trim())' 2>/dev/null || true)
+check "image has the malloc_trim addon (dist/native/malloc.node answers: $trim)" test "$trim" = boolean
 
 # 1. built-in scenarios
 c1=m365-mock-test-$tag-builtin

@@ -13,6 +13,7 @@ import { permissionsOf, reportOf, resetState, unmatchedEntries } from './admin/s
 import { MockEngine } from './engine/engine.js';
 import { openStore, type StateOptions } from './engine/store/open.js';
 import { RedisStore } from './engine/store/redis.js';
+import { boundHeapGrowth } from './hardening/heap-growth.js';
 import { compactAfterLoad, startIdleCompaction } from './hardening/idle-compaction.js';
 import type { PermissionReport } from './identity/usage.js';
 import type { CompiledScenario } from './scenario/compiled.js';
@@ -89,7 +90,9 @@ export interface MockServerOptions {
   permissions?: 'enforce' | 'report' | 'off';
   /**
    * after heavy allocation, a full V8 collection once the process has been quiet for 5 s, so the
-   * memory comes back (docs/hardening.md#memory-under-hostile-input); default true
+   * memory comes back, and V8's heap growth bounded to 50 % between full collections (process-wide,
+   * unless node was given --heap-growing-percent) so garbage cannot pile up under a burst
+   * (docs/hardening.md#memory-under-hostile-input); default true
    */
   idleCompaction?: boolean;
 }
@@ -219,6 +222,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
   const port = typeof address === 'object' && address ? address.port : (opts.port ?? 4365);
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
+  if (opts.idleCompaction !== false) boundHeapGrowth();
   const compaction = opts.idleCompaction === false ? undefined : startIdleCompaction();
 
   let watcher: ScenarioWatcher | undefined;
