@@ -23,6 +23,7 @@ import type { ServerLog } from '../server.js';
 import { explainPath } from '../surface/explain.js';
 import type { TlsMaterial } from '../tls.js';
 import { type AdminGuardOptions, type AdminRouteConfig, adminGuard } from './auth.js';
+import { docsUiRoutes } from './docs-ui.js';
 import { type AdminErrorCode, sendAdminError } from './errors.js';
 import { EventHub } from './events.js';
 import type { Journal, JournalFilter } from './journal.js';
@@ -598,6 +599,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     hub.handle,
   );
   uiRoutes(app);
+  docsUiRoutes(app);
 
   app.get('/docs/json', { schema: { tags: ['docs'], summary: 'This OpenAPI document' } }, async () =>
     app.swagger(),
@@ -605,6 +607,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   app.get('/', { schema: { tags: ['docs'], summary: 'Where to start', response: { 200: S.Index } } }, () => ({
     name: 'm365-mock admin API',
     docs: `${app.prefix}/docs/json`,
+    docsPage: `${app.prefix}/docs`,
     health: `${app.prefix}/health`,
   }));
   // anything else under /__admin: the admin API's own 404 (never the mocked routes)

@@ -44,7 +44,12 @@ export const Health = Type.Object({
   ),
   pid: Type.Integer({ description: 'the process that answered (one of several with --workers N)' }),
 });
-export const Index = Type.Object({ name: Type.String(), docs: Type.String(), health: Type.String() });
+export const Index = Type.Object({
+  name: Type.String(),
+  docs: Type.String({ description: 'this OpenAPI document (JSON)' }),
+  docsPage: Type.String({ description: 'the same, rendered (Swagger UI)' }),
+  health: Type.String(),
+});
 
 export const GraphError = Type.Object(
   {
