@@ -38,3 +38,17 @@ t.test('a started mock sets it unless node was given the flag (real child proces
   t.equal(own.status, 0, own.stderr);
   t.equal(own.stdout.trim().split('\n').at(-1), 'null');
 });
+
+t.test('GET /__admin/health names the memory bounds in force', async (t) => {
+  const { startMock } = await import('./helpers/mock.js');
+  const { mallocTrimStats } = await import('../src/hardening/malloc-trim.js');
+  const mock = await startMock(t);
+  const health = await (await fetch(`${mock.url}/__admin/health`)).json();
+  t.same(health.memory, {
+    heapGrowingPercent: LIMITS.heapGrowingPercent,
+    mallocTrim: mallocTrimStats().active,
+    runs: health.memory.runs,
+    trims: health.memory.trims,
+  });
+  t.type(health.memory.runs, 'number');
+});

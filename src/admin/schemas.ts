@@ -43,6 +43,17 @@ export const Health = Type.Object({
     Type.Boolean({ description: 'false: some replica announced a different scenarios hash' }),
   ),
   pid: Type.Integer({ description: 'the process that answered (one of several with --workers N)' }),
+  memory: Type.Object(
+    {
+      heapGrowingPercent: Type.Union([Type.Integer(), Type.Null()], {
+        description: "V8's heap growth the mock set (null: V8's own or the user's --heap-growing-percent)",
+      }),
+      mallocTrim: Type.Boolean({ description: "glibc's malloc_trim addon loaded (dist/native/malloc.node)" }),
+      runs: Type.Integer({ description: 'idle full collections so far' }),
+      trims: Type.Integer({ description: 'malloc_trim calls after them' }),
+    },
+    { description: "the process's memory bounds (docs/hardening.md#memory-under-hostile-input)" },
+  ),
 });
 export const Index = Type.Object({
   name: Type.String(),

@@ -2,7 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { MockEngine } from '../engine/engine.js';
 import type { Maybe } from '../engine/store/store.js';
-import { compactWhenIdle } from '../hardening/idle-compaction.js';
+import { heapGrowingPercentInForce } from '../hardening/heap-growth.js';
+import { compactWhenIdle, idleCompactionStats } from '../hardening/idle-compaction.js';
+import { mallocTrimStats } from '../hardening/malloc-trim.js';
 import type { PermissionReport } from '../identity/usage.js';
 import type { Journal, JournalEntry, JournalFilter } from './journal.js';
 import { type JournalRead, type JournalStream, readJournal } from './journal-stream.js';
@@ -186,6 +188,12 @@ export function healthOf(engine: MockEngine, replication?: Replication, stream?:
     // replicas sharing a Redis: whether all of them serve the same scenarios (admin/replicate.ts)
     ...(replication ? { replica: replication.id, ...replication.consistency() } : {}),
     pid: process.pid,
+    // the process's memory bounds (docs/hardening.md): whether the trim addon and the heap bound are on
+    memory: {
+      heapGrowingPercent: heapGrowingPercentInForce() ?? null,
+      mallocTrim: mallocTrimStats().active,
+      ...idleCompactionStats(),
+    },
   };
 }
 

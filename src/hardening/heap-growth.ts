@@ -15,6 +15,11 @@ function nodeArguments(): string[] {
   return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
 }
 
+/** The percent the mock set in this process, or undefined (not started, turned off, or the user's). */
+export function heapGrowingPercentInForce(): number | undefined {
+  return applied;
+}
+
 /** Sets the factor once per process; answers the percent in force from the mock (undefined: V8's or the user's). */
 export function boundHeapGrowth(
   percent: number = LIMITS.heapGrowingPercent,

@@ -145,6 +145,11 @@ interface Running {
 // one per process: the heap and the event loop are the process's, however many mocks run in it
 let running: Running | undefined;
 
+/** The process's counts so far (zeros when no mock runs the compaction). */
+export function idleCompactionStats(): IdleCompactionStats {
+  return running ? { ...running.stats } : { runs: 0, trims: 0 };
+}
+
 /** LIMITS.idleCompaction's shape (tests pass shorter periods). */
 export interface IdleCompactionConfig {
   quietMs: number;
