@@ -90,7 +90,7 @@ export interface MockServerOptions {
   permissions?: 'enforce' | 'report' | 'off';
   /**
    * after heavy allocation, a full V8 collection once the process has been quiet for 5 s, so the
-   * memory comes back, and V8's heap growth bounded to 50 % between full collections (process-wide,
+   * memory comes back, and V8's heap growth bounded to 100 % between full collections (process-wide,
    * unless node was given --heap-growing-percent) so garbage cannot pile up under a burst
    * (docs/hardening.md#memory-under-hostile-input); default true
    */
@@ -222,8 +222,11 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
   const port = typeof address === 'object' && address ? address.port : (opts.port ?? 4365);
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
-  if (opts.idleCompaction !== false) boundHeapGrowth();
-  const compaction = opts.idleCompaction === false ? undefined : startIdleCompaction();
+  let compaction: ReturnType<typeof startIdleCompaction> | undefined;
+  if (opts.idleCompaction !== false) {
+    boundHeapGrowth();
+    compaction = startIdleCompaction();
+  }
 
   let watcher: ScenarioWatcher | undefined;
   if (opts.watch) {

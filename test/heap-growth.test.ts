@@ -18,13 +18,12 @@ t.test('set once per process, then answered as in force', async (t) => {
 });
 
 t.test('a started mock sets it unless node was given the flag (real child processes)', async (t) => {
-  // the child starts a real mock on port 0, then asks with percent 0, which sets nothing itself: the
-  // answer is what the mock set (null: nothing)
+  // the child starts a real mock on port 0, then prints what the mock set (null: nothing)
   const script = `
     const { startMockServer } = await import('./src/index.ts');
-    const { boundHeapGrowth } = await import('./src/hardening/heap-growth.ts');
+    const { heapGrowingPercentInForce } = await import('./src/hardening/heap-growth.ts');
     const m = await startMockServer({ port: 0, logLevel: 'silent' });
-    console.log(JSON.stringify(boundHeapGrowth(0) ?? null));
+    console.log(JSON.stringify(heapGrowingPercentInForce() ?? null));
     await m.close();`;
   const run = (nodeArgs: string[]) =>
     spawnSync(process.execPath, [...nodeArgs, '--import', 'tsx', '--input-type=module', '-e', script], {

@@ -31,16 +31,16 @@ export const LIMITS = {
   maxFilterLength: 4096,
   maxFilterDepth: 32,
   /**
+   * the old generation grows at most this many percent over what the last full collection left
+   * before the next one (heap-growth.ts; V8 alone lets it grow up to 300 % under a burst)
+   */
+  heapGrowingPercent: 100,
+  /**
    * full V8 collections once the event loop has been quiet quietMs after the heap grew by
    * growthBytes, until the young generation is back under youngBytes and the unused committed heap
    * under slackBytes, at most maxRuns (idle-compaction.ts): V8's own memory reducer may wait minutes
    * — then one glibc malloc_trim(0) where dist/native/malloc.node was built (malloc-trim.ts)
    */
-  /**
-   * the old generation grows at most this many percent over what the last full collection left
-   * before the next one (heap-growth.ts; V8 alone lets it grow up to 300 % under a burst)
-   */
-  heapGrowingPercent: 100,
   idleCompaction: {
     quietMs: 5_000,
     /** how often a timer samples the event loop's utilization and the heap size */
