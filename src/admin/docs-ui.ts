@@ -6,10 +6,11 @@
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { ADMIN_SCHEMAS as S } from '../schemas.js';
 import type { AdminRouteConfig } from './auth.js';
 import { sendAdminError } from './errors.js';
+import { pageHeaders } from './ui.js';
 
 /** Swagger UI renders with inline style attributes (React), so styles may be inline; scripts may not. */
 const DOCS_CSP =
@@ -57,14 +58,6 @@ function dist(): string {
   return distDir;
 }
 
-function secure(reply: FastifyReply, type: string): FastifyReply {
-  return reply
-    .type(type)
-    .header('content-security-policy', DOCS_CSP)
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer');
-}
-
 export function docsUiRoutes(app: FastifyInstance): void {
   const config: AdminRouteConfig = { open: true };
   app.get(
@@ -78,11 +71,7 @@ export function docsUiRoutes(app: FastifyInstance): void {
         response: { 200: S.UiPage },
       },
     },
-    // relative links: /__admin/docs/… from /__admin/docs (no trailing slash) resolve under /__admin/
-    (req, reply) =>
-      req.url.split('?')[0].endsWith('/')
-        ? reply.redirect(`${app.prefix}/docs`)
-        : secure(reply, 'text/html; charset=utf-8').send(PAGE),
+    (_req, reply) => pageHeaders(reply, 'text/html; charset=utf-8', DOCS_CSP).send(PAGE),
   );
   app.get(
     '/docs/:file',
@@ -98,11 +87,13 @@ export function docsUiRoutes(app: FastifyInstance): void {
     },
     (req, reply) => {
       const { file } = req.params as { file: string };
+      // /__admin/docs/: the page's links are relative, so they only resolve from /__admin/docs
       if (file === '') return reply.redirect(`${app.prefix}/docs`);
-      if (file === 'init.js') return secure(reply, 'text/javascript; charset=utf-8').send(INIT);
+      if (file === 'init.js')
+        return pageHeaders(reply, 'text/javascript; charset=utf-8', DOCS_CSP).send(INIT);
       if (!Object.hasOwn(FILES, file))
         return sendAdminError(reply, req, 'M365MOCK_NOT_FOUND', `the docs page has no file '${file}'`);
-      return secure(reply, FILES[file as keyof typeof FILES])
+      return pageHeaders(reply, FILES[file as keyof typeof FILES], DOCS_CSP)
         .header('cache-control', 'public, max-age=3600')
         .send(createReadStream(join(dist(), file)));
     },

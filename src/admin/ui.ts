@@ -23,19 +23,22 @@ const STATIC = new URL('../ui/static/', import.meta.url);
 /** read on first use, then kept (three small files) */
 const cache = new Map<UiFile, Buffer>();
 
+/** The headers every page and file of the admin UIs (dashboard, docs page) carries. */
+export function pageHeaders(reply: FastifyReply, type: string, csp: string = UI_CSP): FastifyReply {
+  return reply
+    .type(type)
+    .header('content-security-policy', csp)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer');
+}
+
 function send(reply: FastifyReply, file: UiFile): FastifyReply {
   let bytes = cache.get(file);
   if (!bytes) {
     bytes = readFileSync(new URL(file, STATIC));
     cache.set(file, bytes);
   }
-  return reply
-    .type(TYPES[file])
-    .header('content-security-policy', UI_CSP)
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .header('cache-control', 'no-cache')
-    .send(bytes);
+  return pageHeaders(reply, TYPES[file]).header('cache-control', 'no-cache').send(bytes);
 }
 
 export function uiRoutes(app: FastifyInstance): void {
