@@ -202,9 +202,15 @@ all() {
   done
   return 1
 }
-# topology URL: the checks on a running topology behind the proxy at URL
+# topology LABEL URL: the checks on a topology behind the proxy at URL; returns 1 (after one failed
+# check) when the three replicas never answer health, so the caller can show its logs
 topology() {
-  local url=$1 statuses admitted
+  local how=$1 url=$2 statuses admitted
+  if ! all 3 "$url/__admin/health" 200; then
+    bad "$how: three replicas answer health through the proxy ($url)"
+    return 1
+  fi
+  ok "$how: three replicas answer health through the proxy ($url)"
   statuses=""
   for _ in $(seq 1 9); do statuses="$statuses $(get "$url/v1.0/me/messages")"; done
   admitted=$(grep -o 200 <<<"$statuses" | wc -l)
@@ -235,24 +241,20 @@ if ! "${build_redis[@]}" >"$tmp/build-redis.log" 2>&1; then
 elif [ ${#compose[@]} -gt 0 ]; then
   # docker-compose.yml itself, with examples/compose/offline.yml swapping in the images built here
   # (no registry answers redis:7 in CI) and M365_MOCK_PORT choosing a free host port
-  how=compose
   project=m365mocktest$tag
   port=$(node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   dc=("${compose[@]}" -p "$project" -f docker-compose.yml -f examples/compose/offline.yml)
   export MOCK_IMAGE=$IMAGE REDIS_IMAGE=$IMAGE-redis M365_MOCK_PORT=$port
-  if "${dc[@]}" up -d >"$tmp/compose.log" 2>&1 && all 3 "http://127.0.0.1:$port/__admin/health" 200; then
-    ok "compose: ${compose[*]} up -d; three replicas answer health through the proxy (:$port)"
-    topology "http://127.0.0.1:$port"
-  else
+  # a failed `up` shows as the health check failing, with the compose log after it
+  "${dc[@]}" up -d >"$tmp/compose.log" 2>&1 || true
+  if ! topology "compose (${compose[*]})" "http://127.0.0.1:$port"; then
     tail -20 "$tmp/compose.log" >&2
     "${dc[@]}" logs 2>&1 | tail -20 >&2 || true
-    bad "compose: ${compose[*]} up -d; three replicas answer health through the proxy (:$port)"
   fi
   if "${dc[@]}" down -t 2 >>"$tmp/compose.log" 2>&1; then dc=(); ok 'compose: down removes the topology'
   else tail -10 "$tmp/compose.log" >&2; bad 'compose: down removes the topology'; fi
 else
   # no compose tool: the same services, started one `run` at a time on a container network
-  how='compose topology (plain runs)'
   net=m365-mock-test-$tag-net
   if ! $engine network create "$net" >/dev/null; then
     bad "network $net created"
@@ -277,12 +279,8 @@ else
       -v "$PWD/examples/compose/proxy.mjs:/proxy/proxy.mjs:ro" node:20-bookworm-slim node /proxy/proxy.mjs >/dev/null
     hostport=$($engine port "$p" 4365/tcp | head -1)
     url="http://${hostport/0.0.0.0/127.0.0.1}"
-    if all 3 "$url/__admin/health" 200; then
-      ok "$how: three replicas answer health through the proxy ($url)"
-      topology "$url"
-    else
+    if ! topology 'compose topology (plain runs)' "$url"; then
       for c in "$r" m365-mock-test-$tag-mock1 "$p"; do $engine logs "$c" 2>&1 | tail -5 >&2; done
-      bad "$how: three replicas answer health through the proxy"
     fi
   fi
 fi
