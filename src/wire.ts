@@ -183,10 +183,11 @@ export function writeDecision(res: ServerResponse, d: Decision, viaWriteHead = f
     body === undefined ||
     d.headers['content-type'] !== undefined ||
     (extra !== undefined && extra['content-type'] !== undefined);
+  let head = NOT_HERE;
   try {
     // viaWriteHead: Node's public path only (the reference test/wire.test.ts compares the block with)
-    if (viaWriteHead || !blockHead(res, d, extra, length, typed))
-      res.writeHead(d.status, headArray(d, extra, length, typed));
+    if (!viaWriteHead) head = blockHead(res, d, extra, length, typed);
+    if (head === NOT_HERE) res.writeHead(d.status, headArray(d, extra, length, typed));
   } catch {
     // a header Node refuses (scenario values are checked at load, so this is a bug): a bare 500, never a crash
     res.writeHead(500, { 'content-type': 'application/json', 'content-length': String(INTERNAL.length) });
@@ -195,8 +196,12 @@ export function writeDecision(res: ServerResponse, d: Decision, viaWriteHead = f
   }
   // A string body goes out in one write with the head (Node joins them); a Buffer body makes it a
   // writev of two. A Buffer's bytes are already UTF-8, so they go as latin1: each byte maps to itself.
-  if (typeof body === 'string') res.end(body);
-  else if (body !== undefined && body.length <= ONE_WRITE) res.end(body.toString('latin1'), 'latin1');
+  // An ASCII body on an ASCII head goes as latin1 too (the same bytes): V8 copies latin1 straight out
+  // of the joined string, where UTF-8 first flattens it into a new string and then encodes it.
+  if (typeof body === 'string') {
+    if (head === ASCII_HEAD && d.ascii === true) res.end(body, 'latin1');
+    else res.end(body);
+  } else if (body !== undefined && body.length <= ONE_WRITE) res.end(body.toString('latin1'), 'latin1');
   else res.end(body);
 }
 
@@ -221,11 +226,15 @@ function headArray(
 }
 
 /**
- * The same head, with Node's per-header work done once per compiled response: Node validates, scans
- * and copies each header it is given (processHeader), ~0.1 µs apiece. The constant headers are
- * validated when first seen and handed to Node's _storeHeader as part of the status line, so
- * Node only checks the request's 3–6 and adds Date and Connection as always (test/wire.test.ts
- * compares both heads byte for byte). False: not this case, the caller uses writeHead.
+ * The same head, built here from pieces made once per compiled response. Node validates, scans and
+ * copies each header it is given (processHeader, ~0.1 µs apiece) and then concatenates its own lines;
+ * here the status line and constant headers are one string validated when first seen, the ids are
+ * safe by construction (GUIDs, a client-request-id checked in graph/headers.ts, a pinned id checked
+ * in graph/envelope.ts), and Node's own trailing lines (Date, Connection, Keep-Alive) are one string
+ * made once a second. In the common case (keep-alive HTTP/1.1) the head is set the way Node's
+ * _storeHeader sets it; otherwise _storeHeader writes it from the constant block and the request's
+ * pairs. test/wire.test.ts compares all of them with writeHead's bytes. NOT_HERE: not this case, the
+ * caller uses writeHead; ASCII_HEAD: the head set is all ASCII (an ASCII body may join it as latin1).
  */
 function blockHead(
   res: ServerResponse,
@@ -233,15 +242,42 @@ function blockHead(
   extra: Decision['extraHeaders'],
   length: number | undefined,
   typed: boolean,
-): boolean {
+): HeadWritten {
   const status = d.status;
   const r = res as ServerResponse & NodeResponseInternals;
   // 1xx/204/304 change Node's body rules; a 100-continue exchange changes its keep-alive rules
   if (length === undefined || status < 200 || status === 204 || status === 304 || r._expect_continue)
-    return false;
+    return NOT_HERE;
   const block = constantBlock(d.headers);
-  if (block === null || typeof r._storeHeader !== 'function') return false;
-  const head = [
+  if (block === null || typeof r._storeHeader !== 'function') return NOT_HERE;
+  let framing = false;
+  if (extra !== undefined) {
+    for (const k in extra) {
+      if (d.headers[k] !== undefined) return NOT_HERE; // replaces a constant header: writeHead's case
+      if (FRAMING.has(k.toLowerCase())) framing = true;
+    }
+  }
+  // what writeHead sets before it calls _storeHeader
+  r.statusCode = status;
+  r.statusMessage = STATUS_CODES[status] ?? 'unknown';
+  const tail = framing ? undefined : nodeTail(r);
+  if (tail !== undefined) {
+    let head = headPrefix(block, status) + d.requestId + CLIENT_REQUEST_ID + d.clientRequestId;
+    head += CONTENT_LENGTH + length;
+    let ascii = block.ascii;
+    if (extra !== undefined) {
+      const lines = extraLines(extra);
+      ascii &&= !NON_ASCII.test(lines);
+      head += lines;
+    }
+    if (!typed) head += OCTET_STREAM;
+    // what _storeHeader leaves behind for a head with a content-length (its matchHeader, then the end)
+    r._contentLength = length;
+    r._header = head + tail;
+    r._headerSent = false;
+    return ascii ? ASCII_HEAD : HEAD_SET;
+  }
+  const pairs = [
     'request-id',
     d.requestId,
     'client-request-id',
@@ -249,32 +285,108 @@ function blockHead(
     'content-length',
     String(length),
   ];
-  if (extra !== undefined) {
-    for (const k in extra) {
-      if (d.headers[k] !== undefined) return false; // replaces a constant header: writeHead's case
-      head.push(k, extra[k]!);
-    }
+  if (extra !== undefined) for (const k in extra) pairs.push(k, extra[k]!);
+  if (!typed) pairs.push('content-type', 'application/octet-stream');
+  r._storeHeader(statusLine(status) + block.text, pairs);
+  return HEAD_SET;
+}
+
+/** What blockHead did: nothing, set the head, or set an all-ASCII head. */
+type HeadWritten = 0 | 1 | 2;
+const NOT_HERE = 0;
+const HEAD_SET = 1;
+const ASCII_HEAD = 2;
+/** any character outside ASCII */
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** Node's own members blockHead relies on (node:_http_outgoing and _http_server, Node 20). */
+interface NodeResponseInternals {
+  _storeHeader?: (firstLine: string, headers: string[]) => void;
+  _expect_continue?: boolean;
+  _header?: string | null;
+  _headerSent?: boolean;
+  _contentLength?: number | null;
+  _removedConnection?: boolean;
+  _keepAliveTimeout?: number;
+  _defaultKeepAlive?: boolean;
+  _maxRequestsPerSocket?: number;
+  maxRequestsOnConnectionReached?: boolean;
+  shouldKeepAlive?: boolean;
+  sendDate?: boolean;
+  chunkedEncoding?: boolean;
+}
+
+const CLIENT_REQUEST_ID = '\r\nclient-request-id: ';
+const CONTENT_LENGTH = '\r\ncontent-length: ';
+const OCTET_STREAM = '\r\ncontent-type: application/octet-stream';
+
+/** The per-response headers (RateLimit-*, Retry-After counted down, Location), checked as Node would. */
+function extraLines(extra: Record<string, string>): string {
+  let s = '';
+  for (const k in extra) {
+    const v = extra[k]!;
+    validateHeaderName(k);
+    validateHeaderValue(k, v);
+    s += `\r\n${k}: ${v}`;
   }
-  if (!typed) head.push('content-type', 'application/octet-stream');
+  return s;
+}
+
+/**
+ * The lines Node's _storeHeader ends a keep-alive response with, and the blank line: Date (a second's
+ * `toUTCString()`, as Node's utcDate), Connection: keep-alive, Keep-Alive with the server's timeout.
+ * Made once a second; undefined where Node would write something else (Connection: close, no Date,
+ * a removed header, internals this Node does not have), and _storeHeader is used instead.
+ */
+function nodeTail(r: ServerResponse & NodeResponseInternals): string | undefined {
+  if (
+    r.shouldKeepAlive !== true ||
+    r.maxRequestsOnConnectionReached !== false ||
+    r._removedConnection !== false ||
+    r.sendDate !== true ||
+    r.chunkedEncoding !== false ||
+    typeof r._keepAliveTimeout !== 'number' ||
+    typeof r._defaultKeepAlive !== 'boolean'
+  )
+    return undefined;
+  const second = Math.floor(Date.now() / 1000);
+  const keepAlive = r._keepAliveTimeout && r._defaultKeepAlive ? r._keepAliveTimeout : 0;
+  const max = ~~(r._maxRequestsPerSocket ?? 0);
+  const t = tailCache;
+  if (t.second !== second || t.keepAlive !== keepAlive || t.max !== max) {
+    let s = `\r\nDate: ${new Date(second * 1000).toUTCString()}\r\nConnection: keep-alive\r\n`;
+    if (keepAlive)
+      s += `Keep-Alive: timeout=${Math.floor(keepAlive / 1000)}${max > 0 ? `, max=${max}` : ''}\r\n`;
+    t.second = second;
+    t.keepAlive = keepAlive;
+    t.max = max;
+    t.text = `${s}\r\n`;
+  }
+  return t.text;
+}
+const tailCache = { second: -1, keepAlive: -1, max: -1, text: '' };
+
+const statusLines: string[] = [];
+function statusLine(status: number): string {
   let line = statusLines[status];
   if (line === undefined) {
     line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
     statusLines[status] = line;
   }
-  // what writeHead sets before it calls _storeHeader
-  r.statusCode = status;
-  r.statusMessage = STATUS_CODES[status] ?? 'unknown';
-  r._storeHeader(line + block, head);
-  return true;
+  return line;
 }
 
-/** Node's own members blockHead relies on (node:_http_outgoing, stable since Node 0.x). */
-interface NodeResponseInternals {
-  _storeHeader?: (firstLine: string, headers: string[]) => void;
-  _expect_continue?: boolean;
+/** Status line, constant headers and the start of the request-id line, as one flat string per status. */
+function headPrefix(block: ConstantBlock, status: number): string {
+  let p = block.prefixes[status];
+  if (p === undefined) {
+    // a flat string (a latin1 round trip, lossless for header text): a request's head is then a few
+    // concatenations onto it, not onto a tree of the pieces
+    p = Buffer.from(`${statusLine(status)}${block.text}request-id: `, 'latin1').toString('latin1');
+    block.prefixes[status] = p;
+  }
+  return p;
 }
-
-const statusLines: string[] = [];
 
 /** Headers whose presence changes Node's framing: a block holding one is left to writeHead. */
 const FRAMING = new Set([
@@ -288,19 +400,29 @@ const FRAMING = new Set([
   'content-disposition',
 ]);
 
+interface ConstantBlock {
+  /** `name: value\r\n` lines */
+  readonly text: string;
+  /** every character is ASCII: a head built on it may go out as latin1 with an ASCII body */
+  readonly ascii: boolean;
+  /** headPrefix's strings, by status */
+  readonly prefixes: string[];
+}
+
 /** Compiled headers → their `name: value\r\n` lines, validated as writeHead would; null: not possible. */
-const blocks = new WeakMap<object, string | null>();
-function constantBlock(h: Readonly<Record<string, string>>): string | null {
+const blocks = new WeakMap<object, ConstantBlock | null>();
+function constantBlock(h: Readonly<Record<string, string>>): ConstantBlock | null {
   let b = blocks.get(h);
   if (b === undefined) {
-    b = '';
+    let text = '';
     try {
       for (const k in h) {
         if (FRAMING.has(k.toLowerCase())) throw new Error(k);
         validateHeaderName(k);
         validateHeaderValue(k, h[k]);
-        b += `${k}: ${h[k]}\r\n`;
+        text += `${k}: ${h[k]}\r\n`;
       }
+      b = { text, ascii: !NON_ASCII.test(text), prefixes: [] };
     } catch {
       b = null;
     }

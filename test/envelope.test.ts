@@ -175,3 +175,26 @@ t.test(
     t.equal(clientRequestId('"><script>', 'rid'), 'rid');
   },
 );
+
+t.test('what the wire may send unchecked: ASCII renderings, header-safe pinned ids', async (t) => {
+  t.equal(compileEnvelope(429, 'generic', undefined).ascii, true, 'the default envelope is ASCII');
+  t.equal(
+    compileEnvelope(400, 'generic', { message: 'Données invalides' }).ascii,
+    false,
+    'a non-ASCII message',
+  );
+  t.equal(
+    compileEnvelope(404, 'generic', { message: "Resource '{id}' does not exist" }).ascii,
+    false,
+    'a decoded resource id may be anything',
+  );
+  // the pinned id is repeated in the request-id header: one a header cannot carry is not pinned there
+  const bad = compileEnvelope(404, 'generic', { innerError: { 'request-id': 'a\r\nset-cookie: x' } });
+  t.equal(bad.fixedRequestId, undefined);
+  t.match(
+    renderEnvelope(bad, { date: 'd', requestId: 'r', clientRequestId: 'c', resourceId: '' }),
+    /a\\r\\nset-cookie/,
+  );
+  const spaced = compileEnvelope(404, 'generic', { innerError: { 'request-id': 'my id 1' } });
+  t.equal(spaced.fixedRequestId, 'my id 1');
+});

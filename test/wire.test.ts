@@ -98,11 +98,14 @@ t.test('the constant header block gives the bytes Node’s writeHead gives', asy
   });
   const cases: Record<string, ReturnType<typeof decision>> = {
     text: decision({ body: '{"id":"megan","name":"Mégane"}' }),
+    // compiled ASCII: joins the head as latin1
+    ascii: decision({ body: '{"id":"megan","name":"Megane"}', ascii: true }),
     bytes: decision({ body: Buffer.from([0x7b, 0x7d, 0xff, 0x00]), headers: { 'odata-version': '4.0' } }),
     throttled: decision({
       status: 429,
       headers: busy,
       body: '{"error":{}}',
+      ascii: true,
       extraHeaders: { 'ratelimit-limit': '100', 'ratelimit-remaining': '0', 'ratelimit-reset': '1' },
     }),
     replaced: decision({ status: 429, headers: busy, body: '{}', extraHeaders: { 'retry-after': '3' } }),
@@ -125,7 +128,7 @@ t.test('the constant header block gives the bytes Node’s writeHead gives', asy
   t.teardown(() => server.close());
   const port = (server.address() as { port: number }).port;
   // one keep-alive connection, so Connection/Keep-Alive come out as a client sees them
-  const exchange = (method: string, path: string) =>
+  const exchange = (method: string, path: string, form = 'HTTP/1.1\r\nHost: x') =>
     new Promise<string>((resolve, reject) => {
       const sock = connect(port, '127.0.0.1');
       let out = '';
@@ -142,14 +145,24 @@ t.test('the constant header block gives the bytes Node’s writeHead gives', asy
         }
       });
       sock.on('error', reject);
-      sock.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      sock.write(`${method} ${path} ${form}\r\n\r\n`);
     });
+  // keep-alive HTTP/1.1 is the head built in wire.ts; the others are _storeHeader's or writeHead's
+  const forms = {
+    'keep-alive': 'HTTP/1.1\r\nHost: x',
+    close: 'HTTP/1.1\r\nHost: x\r\nConnection: close',
+    'HTTP/1.0': 'HTTP/1.0',
+    'HTTP/1.0 keep-alive': 'HTTP/1.0\r\nConnection: keep-alive',
+  };
   for (const name of Object.keys(cases)) {
     for (const method of ['GET', 'HEAD']) {
-      const block = await exchange(method, `/${name}/block`);
-      const node = await exchange(method, `/${name}/node`);
-      t.equal(block, node, `${name} ${method}: the same bytes`);
-      t.match(block, /\r\nrequest-id: 11111111-2222-3333-4444-555555555555\r\n/, `${name} ${method}: ids`);
+      for (const [formName, form] of Object.entries(forms)) {
+        const block = await exchange(method, `/${name}/block`, form);
+        const node = await exchange(method, `/${name}/node`, form);
+        const what = `${name} ${method} ${formName}`;
+        t.equal(block, node, `${what}: the same bytes`);
+        t.match(block, /\r\nrequest-id: 11111111-2222-3333-4444-555555555555\r\n/, `${what}: ids`);
+      }
     }
   }
   t.same(
@@ -157,6 +170,20 @@ t.test('the constant header block gives the bytes Node’s writeHead gives', asy
     ['empty', 'framing', 'noContent', 'replaced'],
     'the block serves text, bytes and throttled answers; the rest go through writeHead',
   );
+  // the server's keep-alive settings reach the Keep-Alive line (it is made once a second per setting)
+  server.keepAliveTimeout = 7000;
+  server.maxRequestsPerSocket = 50;
+  for (const name of ['text', 'ascii', 'throttled']) {
+    const block = await exchange('GET', `/${name}/block`);
+    t.equal(
+      block,
+      await exchange('GET', `/${name}/node`),
+      `${name}: the same bytes with other keep-alive settings`,
+    );
+    t.match(block, /\r\nKeep-Alive: timeout=7, max=50\r\n/);
+  }
+  server.keepAliveTimeout = 5000;
+  server.maxRequestsPerSocket = 0;
   const text = await exchange('GET', '/text/block');
   t.match(text, /^HTTP\/1\.1 200 OK\r\n/);
   t.match(text, /\r\nx-custom: yes\r\n/);

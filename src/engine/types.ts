@@ -34,6 +34,8 @@ export interface Decision {
   clientRequestId: string;
   /** bytes, or text to be sent as UTF-8 (an envelope stays the string it was rendered to) */
   body?: Buffer | string;
+  /** the text body is known to be ASCII (compiled so): the wire sends it as latin1, the same bytes */
+  ascii?: boolean;
   transport?: TransportFault;
   /** wait this long before answering (latency injection) */
   delayMs: number;

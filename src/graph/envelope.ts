@@ -23,6 +23,11 @@ export interface CompiledEnvelope {
   readonly fixedRequestId?: string;
   /** the message names the resource (`{id}`): only then is the path's last segment decoded per request */
   readonly namesResource?: boolean;
+  /**
+   * every rendering is ASCII (constant pieces, date, GUIDs, the checked client-request-id; not a decoded
+   * resource id): the wire may send it as latin1, one copy instead of UTF-8's two (wire.ts)
+   */
+  readonly ascii: boolean;
 }
 
 const json = JSON.stringify;
@@ -75,17 +80,25 @@ export function compileEnvelope(
   for (const [k, v] of Object.entries(inner)) pieces.push(`${json(k)}:${json(v)},`);
   pieces.push('"date":', date ?? { hole: 'date' }, ',"request-id":', rid ?? { hole: 'requestId' });
   pieces.push(',"client-request-id":', crid ?? { hole: 'clientRequestId' }, '}}}');
+  // a pinned request-id is repeated in the request-id header, so only a value a header can carry
   const pinned = o.innerError?.['request-id'];
-  return finish(pieces, true, typeof pinned === 'string' ? pinned : undefined);
+  return finish(pieces, true, typeof pinned === 'string' && HEADER_SAFE.test(pinned) ? pinned : undefined);
 }
+
+/** visible ASCII, inner spaces: what the wire may put in a header line unchecked */
+const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
+/** any character outside ASCII */
+const NON_ASCII = /[\u0080-\uffff]/;
 
 function finish(pieces: Piece[], carriesRequestId: boolean, fixedRequestId?: string): CompiledEnvelope {
   const merged = merge(pieces);
+  const namesResource = merged.some((p) => typeof p !== 'string' && p.hole === 'resourceId');
   return {
     pieces: merged,
     carriesRequestId,
     fixedRequestId,
-    namesResource: merged.some((p) => typeof p !== 'string' && p.hole === 'resourceId'),
+    namesResource,
+    ascii: !namesResource && merged.every((p) => typeof p !== 'string' || !NON_ASCII.test(p)),
   };
 }
 

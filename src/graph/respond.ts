@@ -53,6 +53,7 @@ export function respond(resp: CompiledResponse, req: GraphRequest, ctx: RespondC
     requestId,
     clientRequestId: crid,
     body,
+    ascii: resp.envelope ? resp.envelope.ascii : resp.text !== undefined,
     delayMs: ctx.delayMs ?? 0,
     routeId: ctx.routeId,
     scenario: ctx.scenario,
