@@ -2,10 +2,10 @@
 // own handle() — the same routes, conditions, sequences, limiters and faults as a top-level request —
 // in dependency order. Outer 200 with one item per request; a failed dependency makes its dependents
 // 424; a malformed batch is an outer 400. The answer waits for the slowest item.
-import { randomUUID } from 'node:crypto';
 import { isPromise, type Maybe } from '../engine/store/store.js';
 import type { Decision, GraphRequest } from '../engine/types.js';
 import { baseHeaders, clientRequestId } from './headers.js';
+import { newRequestId } from './request-id.js';
 import { errorDecision, extend } from './respond.js';
 
 export const MAX_BATCH_REQUESTS = 20;
@@ -55,7 +55,7 @@ export function answerBatch(req: GraphRequest, dispatch: Dispatch): Maybe<Decisi
   }
 
   const list = parsed;
-  const requestId = randomUUID();
+  const requestId = newRequestId();
   const byId = new Map(parsed.map((it) => [it.id.toLowerCase(), it]));
   const done = new Map<string, BatchItemResponse>();
   const subRequests: NonNullable<Decision['subRequests']> = [];

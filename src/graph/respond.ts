@@ -1,11 +1,11 @@
 // CompiledResponse + request → Decision: fills in the per-response parts (request-id, client-request-id,
 // the envelope's date and ids, absolute Location) around the constant ones compiled at load time.
-import { randomUUID } from 'node:crypto';
 import type { Decision, GraphRequest } from '../engine/types.js';
 import type { CompiledResponse } from '../scenario/compiled.js';
 import type { ErrorOverrideSpec, WorkloadName } from '../scenario/schema.js';
 import { type CompiledEnvelope, compileEnvelope, renderEnvelope } from './envelope.js';
 import { baseHeaders, clientRequestId, graphDate } from './headers.js';
+import { newRequestId } from './request-id.js';
 
 export interface RespondContext {
   routeId: string | null;
@@ -28,7 +28,7 @@ export function resourceIdOf(path: string): string {
 }
 
 export function respond(resp: CompiledResponse, req: GraphRequest, ctx: RespondContext): Decision {
-  const requestId = resp.envelope?.fixedRequestId ?? randomUUID();
+  const requestId = resp.envelope?.fixedRequestId ?? newRequestId();
   const crid = clientRequestId(req.headers['client-request-id'], requestId);
   let body: Buffer | string | undefined = resp.text ?? resp.body;
   if (resp.envelope) {

@@ -1,7 +1,6 @@
 // The recorder: an HTTP(S) endpoint that forwards every request to the one --upstream, hands the
 // upstream's answer back, and keeps each call so flush() can write it as scenarios. It never contacts
 // another host: the target is fixed at start, the request's Host and URL never choose it.
-import { randomUUID } from 'node:crypto';
 import {
   createServer,
   Agent as HttpAgent,
@@ -14,6 +13,7 @@ import { createServer as createHttpsServer, Agent as HttpsAgent, request as http
 import type { AddressInfo } from 'node:net';
 import { compileEnvelope, renderEnvelope } from '../graph/envelope.js';
 import { baseHeaders, clientRequestId, graphDate } from '../graph/headers.js';
+import { newRequestId } from '../graph/request-id.js';
 import { LIMITS } from '../hardening/limits.js';
 import { MAX_FILE_REF_BYTES } from '../scenario/compile.js';
 import { buildScenarios } from './build.js';
@@ -394,7 +394,7 @@ function envelope(
   code: string,
   message: string,
 ): void {
-  const requestId = randomUUID();
+  const requestId = newRequestId();
   const crid = clientRequestId(req.headers['client-request-id'], requestId);
   const body = renderEnvelope(compileEnvelope(status, 'generic', { code, message }), {
     date: graphDate(),

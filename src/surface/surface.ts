@@ -8,6 +8,7 @@ import type { SessionState } from '../engine/sessions.js';
 import type { Maybe, StateStore } from '../engine/store/store.js';
 import type { Decision, GraphRequest } from '../engine/types.js';
 import { baseHeaders, clientRequestId } from '../graph/headers.js';
+import { newRequestId } from '../graph/request-id.js';
 import { type ErrorOptions, errorDecision, extend } from '../graph/respond.js';
 import type { CompiledScenario } from '../scenario/compiled.js';
 import type { ErrorOverrideSpec, SurfaceModeName } from '../scenario/schema.js';
@@ -48,7 +49,7 @@ const METADATA_HEADERS = {
 export function metadataDecision(req: GraphRequest, ctx: ErrorOptions): Decision {
   if (req.method !== 'GET' && req.method !== 'HEAD') return errorDecision(405, req, ctx);
   metadata ??= readFileSync(metadataFile());
-  const requestId = crypto.randomUUID();
+  const requestId = newRequestId();
   return {
     status: 200,
     headers: METADATA_HEADERS,
