@@ -191,3 +191,32 @@ t.test('the constant header block gives the bytes Node’s writeHead gives', asy
   t.match(await exchange('GET', '/replaced/block'), /\r\nretry-after: 3\r\n/);
   t.notMatch(await exchange('GET', '/replaced/block'), /retry-after: 10/);
 });
+
+t.test(
+  'engine answers with any character go out whole as UTF-8 (only compiled ASCII goes as latin1)',
+  async (t) => {
+    const name = 'Ünïcödé 😀 Ådele';
+    const m = await startMock(t, {
+      logLevel: 'silent',
+      scenarios: [
+        {
+          name: 'utf8',
+          routes: [
+            { id: 'users', path: '/v1.0/users', collection: { items: [{ id: 'u1', displayName: name }] } },
+          ],
+        },
+      ],
+    });
+    const get = await raw(`${m.url}/v1.0/users/u1`);
+    t.equal(get.status, 200);
+    t.equal(Number(get.headers['content-length']), get.body.length, 'Content-Length is the bytes sent');
+    t.equal(JSON.parse(get.body.toString('utf8')).displayName, name);
+    const patched = await fetch(`${m.url}/v1.0/users/u1`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', prefer: 'return=representation' },
+      body: JSON.stringify({ jobTitle: 'Ingénieure ✓' }),
+    });
+    const body = (await patched.json()) as { displayName: string; jobTitle: string };
+    t.same([body.displayName, body.jobTitle], [name, 'Ingénieure ✓'], 'through the Fastify path too');
+  },
+);

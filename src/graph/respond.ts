@@ -53,7 +53,7 @@ export function respond(resp: CompiledResponse, req: GraphRequest, ctx: RespondC
     requestId,
     clientRequestId: crid,
     body,
-    ascii: resp.envelope ? resp.envelope.ascii : resp.text !== undefined,
+    ascii: resp.envelope ? resp.envelope.ascii : resp.ascii === true,
     delayMs: ctx.delayMs ?? 0,
     routeId: ctx.routeId,
     scenario: ctx.scenario,

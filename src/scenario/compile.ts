@@ -318,11 +318,13 @@ export function compileResponse(
 
   const retryAfter = r.retryAfter ?? (headers['retry-after'] ? undefined : DEFAULT_RETRY_AFTER[status]);
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  const text = textOf(body);
   return {
     status,
     headers: shared(headers),
     body,
-    text: textOf(body),
+    text,
+    ascii: text !== undefined,
     envelope,
     retryAfter,
     location: r.location,

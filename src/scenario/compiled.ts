@@ -21,8 +21,13 @@ export interface CompiledResponse {
   readonly headers: Readonly<Record<string, string>>;
   /** a constant body (success bodies, explicit error bodies, files), serialized once */
   readonly body?: Buffer;
-  /** `body` as a string when it is small and ASCII (the same bytes): answers send it with no copy per request */
+  /**
+   * the body as a string: compiled from `body` when small and ASCII (the same bytes, no copy per
+   * request); engine answers (collections) put their JSON text here too, which may hold any character
+   */
   readonly text?: string;
+  /** `text` is known to be ASCII (set where it is compiled): the wire may send it as latin1 */
+  readonly ascii?: boolean;
   /** the Graph error envelope, for an error status scripted without a body */
   readonly envelope?: CompiledEnvelope;
   readonly retryAfter?: number;
