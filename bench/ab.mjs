@@ -1,8 +1,7 @@
 // A/B of server variants on one case: interleaved rounds, CPU µs per request of each server process.
 //   node bench/ab.mjs '<label>=[NAME=value …] <node args…>' … [--path /v1.0/me] [--rounds 3] [--duration 4]
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { load, median, pinSelf, ROOT, startServer } from './lib.mjs';
+import { load, median, pinSelf, serverSpec, startServer } from './lib.mjs';
 
 const { values: opt, positionals } = parseArgs({
   allowPositionals: true,
@@ -18,20 +17,8 @@ const { values: opt, positionals } = parseArgs({
 pinSelf();
 const servers = [];
 for (const p of positionals) {
-  const i = p.indexOf('=');
-  const label = p.slice(0, i);
-  const words = p
-    .slice(i + 1)
-    .split(' ')
-    .filter(Boolean)
-    .map((a) => a.replace(/^@/, `${ROOT}/`));
-  // leading NAME=value words are the server's environment (MALLOC_ARENA_MAX=2 dist/cli.js …)
-  const env = { RESPONSES_FILE: process.env.RESPONSES_FILE ?? '' };
-  while (words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
-    const [name, ...value] = words.shift().split('=');
-    env[name] = value.join('=');
-  }
-  const args = words;
+  const { label, env, args } = serverSpec(p);
+  env.RESPONSES_FILE ??= process.env.RESPONSES_FILE ?? '';
   servers.push({
     label,
     s: await startServer(args, { label, env }),

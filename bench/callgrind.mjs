@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { ROOT } from './lib.mjs';
+import { ROOT, serverSpec } from './lib.mjs';
 
 const { values: opt, positionals } = parseArgs({
   allowPositionals: true,
@@ -50,7 +50,6 @@ function selfCosts(file) {
   const self = new Map();
   let fn = null;
   let skip = false;
-  let total = 0;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const m = /^c?fn=\((\d+)\)(?: (.*))?$/.exec(line);
     if (m) {
@@ -65,11 +64,10 @@ function selfCosts(file) {
       else {
         const ir = Number(line.trim().split(/\s+/)[1] ?? 0);
         self.set(fn, (self.get(fn) ?? 0) + ir);
-        total += ir;
       }
     }
   }
-  return { names, self, total };
+  return { names, self };
 }
 
 /** perf map (start size name) → a lookup from address to JIT function name */
@@ -96,20 +94,8 @@ function jitNames(mapFile) {
 
 const n = Number(opt.requests);
 for (const p of positionals) {
-  const i = p.indexOf('=');
-  const label = p.slice(0, i);
-  const words = p
-    .slice(i + 1)
-    .split(' ')
-    .filter(Boolean)
-    .map((a) => a.replace(/^@/, `${ROOT}/`));
-  const env = {};
-  while (words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
-    const [name, ...value] = words.shift().split('=');
-    env[name] = value.join('=');
-  }
+  const { label, env, args } = serverSpec(p);
   const port = await freePort(); // for servers that take their port from PORT; the mock takes --port 0
-  const args = words;
   const dir = mkdtempSync(join(tmpdir(), 'callgrind-'));
   const child = spawn(
     'valgrind',
@@ -147,16 +133,15 @@ for (const p of positionals) {
   // callgrind's own sum of each thread's dump
   const totalOf = (f) => Number(/^totals: (\d+)/m.exec(readFileSync(join(dir, f), 'utf8'))?.[1] ?? 0);
   const all = dumps.reduce((s, f) => s + totalOf(f), 0);
-  const m = selfCosts(join(dir, main));
-  m.total = totalOf(main);
   const statuses = Object.entries(r.statusCodeStats ?? {})
     .map(([k, v]) => `${k}×${v.count}`)
     .join(' ');
   console.log(
-    `${label.padEnd(12)} main thread ${Math.round(m.total / n)} instructions a request, all threads ${Math.round(all / n)} (${statuses})`,
+    `${label.padEnd(12)} main thread ${Math.round(totalOf(main) / n)} instructions a request, all threads ${Math.round(all / n)} (${statuses})`,
   );
   const top = Number(opt.top);
   if (top > 0) {
+    const m = selfCosts(join(dir, main));
     const name = jitNames(`/tmp/perf-${child.pid}.map`);
     const agg = new Map();
     for (const [id, ir] of m.self) {

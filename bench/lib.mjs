@@ -73,6 +73,26 @@ export function startServer(nodeArgs, { env = {}, label = 'server', readyTimeout
   });
 }
 
+/**
+ * A server as the A/B scripts take it on their command line: `label=[NAME=value …] <node args…>`,
+ * `@` standing for the project folder (`mock=MALLOC_ARENA_MAX=2 @dist/cli.js --port 0`).
+ */
+export function serverSpec(text) {
+  const i = text.indexOf('=');
+  const words = text
+    .slice(i + 1)
+    .split(' ')
+    .filter(Boolean)
+    .map((a) => a.replace(/^@/, `${ROOT}/`));
+  // leading NAME=value words are the server's environment
+  const env = {};
+  while (words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [name, ...value] = words.shift().split('=');
+    env[name] = value.join('=');
+  }
+  return { label: text.slice(0, i), env, args: words };
+}
+
 /** Resident set size of a process in MiB (from /proc), or null. */
 export function rssMiB(pid) {
   try {
