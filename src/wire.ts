@@ -18,6 +18,7 @@ import type { Decision, GraphRequest } from './engine/types.js';
 import { errorDecision } from './graph/respond.js';
 import { LIMITS } from './hardening/limits.js';
 import { isEntraPath } from './identity/entra-paths.js';
+import { isAsciiText } from './text/ascii.js';
 
 /** Called once a mocked request has been answered: the journal, report and logs listen here. */
 export type DecisionObserver = (req: GraphRequest, d: Decision, durationMs: number) => void;
@@ -267,7 +268,7 @@ function blockHead(
     let ascii = block.ascii;
     if (extra !== undefined) {
       const lines = extraLines(extra);
-      ascii &&= !NON_ASCII.test(lines);
+      ascii &&= isAsciiText(lines);
       head += lines;
     }
     if (!typed) head += OCTET_STREAM;
@@ -296,8 +297,6 @@ type HeadWritten = 0 | 1 | 2;
 const NOT_HERE = 0;
 const HEAD_SET = 1;
 const ASCII_HEAD = 2;
-/** any character outside ASCII */
-const NON_ASCII = /[\u0080-\uffff]/;
 
 /** Node's own members blockHead relies on (node:_http_outgoing and _http_server, Node 20). */
 interface NodeResponseInternals {
@@ -422,7 +421,7 @@ function constantBlock(h: Readonly<Record<string, string>>): ConstantBlock | nul
         validateHeaderValue(k, h[k]);
         text += `${k}: ${h[k]}\r\n`;
       }
-      b = { text, ascii: !NON_ASCII.test(text), prefixes: [] };
+      b = { text, ascii: isAsciiText(text), prefixes: [] };
     } catch {
       b = null;
     }

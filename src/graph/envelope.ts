@@ -2,6 +2,7 @@
 // Compiled once per scripted response into string pieces with holes for the per-request values, so
 // the hot path only concatenates (no object building, no JSON.stringify of the whole body).
 import type { ErrorOverrideSpec, WorkloadName } from '../scenario/schema.js';
+import { isAsciiText } from '../text/ascii.js';
 import { defaultErrorText } from './status-codes.js';
 
 /** Values that differ per request; `resourceId` fills `{id}` in messages such as Request_ResourceNotFound. */
@@ -79,9 +80,8 @@ export function compileEnvelope(
   delete inner['client-request-id'];
   pieces.push(',"innerError":{');
   for (const [k, v] of Object.entries(inner)) pieces.push(`${json(k)}:${json(v)},`);
-  pieces.push('"date":', ...(date !== undefined ? [date] : quoted('date')));
-  pieces.push(',"request-id":', ...(rid !== undefined ? [rid] : quoted('requestId')));
-  pieces.push(',"client-request-id":', ...(crid !== undefined ? [crid] : quoted('clientRequestId')), '}}}');
+  pieces.push('"date":', ...member(date, 'date'), ',"request-id":', ...member(rid, 'requestId'));
+  pieces.push(',"client-request-id":', ...member(crid, 'clientRequestId'), '}}}');
   // a pinned request-id is repeated in the request-id header, so only a value a header can carry
   const pinned = o.innerError?.['request-id'];
   return finish(pieces, true, typeof pinned === 'string' && HEADER_SAFE.test(pinned) ? pinned : undefined);
@@ -89,12 +89,10 @@ export function compileEnvelope(
 
 /** visible ASCII, inner spaces: what the wire may put in a header line unchecked */
 const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
-/** any character outside ASCII */
-const NON_ASCII = /[\u0080-\uffff]/;
 
-/** A value rendered as a JSON string: its quotes become constant pieces (joined by merge). */
-function quoted(hole: Hole): Piece[] {
-  return ['"', { hole }, '"'];
+/** A pinned member's JSON, or a hole rendered as a JSON string: its quotes are constant pieces (merge joins them). */
+function member(pinned: string | undefined, hole: Hole): Piece[] {
+  return pinned !== undefined ? [pinned] : ['"', { hole }, '"'];
 }
 
 function finish(pieces: Piece[], carriesRequestId: boolean, fixedRequestId?: string): CompiledEnvelope {
@@ -105,7 +103,7 @@ function finish(pieces: Piece[], carriesRequestId: boolean, fixedRequestId?: str
     carriesRequestId,
     fixedRequestId,
     namesResource,
-    ascii: !namesResource && merged.every((p) => typeof p !== 'string' || !NON_ASCII.test(p)),
+    ascii: !namesResource && merged.every((p) => typeof p !== 'string' || isAsciiText(p)),
   };
 }
 
