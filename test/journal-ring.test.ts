@@ -42,15 +42,66 @@ t.test('TextRing: strings back in order; overwritten entries are no longer reada
   const later: number[] = [];
   for (let i = 0; i < 20; i++) {
     later.push(ring.begin());
-    ring.put('x'.repeat(100));
+    ring.put('x'.repeat(80));
   }
   t.notOk(ring.readable(first), 'the cursor came round');
   const last = later[later.length - 1]!;
   t.ok(ring.readable(last));
-  t.same(ring.read(last, 1), ['x'.repeat(100)]);
+  t.same(ring.read(last, 1), ['x'.repeat(80)]);
   const big = ring.begin();
   ring.put('y'.repeat(1000));
-  t.equal(ring.read(big, 1)[0]!.length, 254, 'cut to the entry limit');
+  t.equal(
+    ring.read(big, 1)[0]!.length,
+    84,
+    'cut to the entry limit, at 3 bytes a character and 2 for the length',
+  );
+});
+
+t.test('TextRing: batched chunks read back exactly, whatever the text, or say they are gone', async (t) => {
+  // a model of what was put, against a small ring whose chunks, lengths and chunk records all wrap
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const alphabet = ['a', 'é', '✓', '😀', '\ud800', '\udc00', '\u0000', '\n', 'z'];
+  const text = () => {
+    let s = '';
+    for (let i = rnd(40); i > 0; i--) s += alphabet[rnd(alphabet.length)];
+    return s;
+  };
+  const ring = new TextRing(16 * 1024, 1024, 16);
+  const model: Array<{ handle: number; strings: string[] }> = [];
+  let checked = 0;
+  let gone = 0;
+  for (let e = 0; e < 2000; e++) {
+    const handle = ring.begin();
+    const strings: string[] = [];
+    for (let i = 1 + rnd(6); i > 0; i--) {
+      const s = text();
+      ring.put(s);
+      // what UTF-8 gives back: a lone surrogate (or half of a pair cut apart) as U+FFFD
+      strings.push(Buffer.from(s, 'utf8').toString('utf8'));
+    }
+    model.push({ handle, strings });
+    if (rnd(5) === 0) {
+      // read some recent and some old entries, pending ones included
+      for (const m of [
+        model[model.length - 1]!,
+        model[rnd(model.length)]!,
+        model[Math.max(0, model.length - 16)]!,
+      ]) {
+        if (ring.readable(m.handle)) {
+          t.same(ring.read(m.handle, m.strings.length), m.strings);
+          checked++;
+        } else gone++;
+      }
+    }
+  }
+  const recent = model.slice(-16);
+  for (const m of recent)
+    t.same(ring.read(m.handle, m.strings.length), m.strings, 'the newest 16 entries stay readable');
+  t.ok(checked > 300 && gone > 100, `read back ${checked} entries, ${gone} overwritten`);
 });
 
 t.test('Journal: entries rebuilt from the ring with headers, claims, query and ids', async (t) => {

@@ -108,7 +108,8 @@ export class Journal {
   constructor(readonly size = DEFAULT_JOURNAL_SIZE) {
     this.slots = new Array(Math.max(0, size));
     for (let i = 0; i < this.slots.length; i++) this.slots[i] = emptySlot();
-    this.text = size > 0 ? new TextRing(Math.max(4 * MAX_ENTRY, size * TEXT_PER_SLOT), MAX_ENTRY) : undefined;
+    this.text =
+      size > 0 ? new TextRing(Math.max(4 * MAX_ENTRY, size * TEXT_PER_SLOT), MAX_ENTRY, size) : undefined;
   }
 
   get enabled(): boolean {
