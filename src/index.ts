@@ -11,8 +11,7 @@ import { Replication } from './admin/replicate.js';
 import { type RetryReport, reportToJunit } from './admin/report.js';
 import { permissionsOf, reportOf, resetState, unmatchedEntries } from './admin/state.js';
 import { MockEngine } from './engine/engine.js';
-import { openStore, type StateOptions } from './engine/store/open.js';
-import { RedisStore } from './engine/store/redis.js';
+import { isRedisStore, openStore, type StateOptions } from './engine/store/open.js';
 import { boundHeapGrowth } from './hardening/heap-growth.js';
 import { compactAfterLoad, startIdleCompaction } from './hardening/idle-compaction.js';
 import type { PermissionReport } from './identity/usage.js';
@@ -190,7 +189,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
   const replication = await Replication.open(store, { engine, journal, seed: opts.seed, log: logger });
   // replicas sharing a Redis also share their journal (admin/journal-stream.ts)
   const journalStream =
-    store instanceof RedisStore && journal.enabled
+    isRedisStore(store) && journal.enabled
       ? new JournalStream(journal, store.client, store.prefix)
       : undefined;
   const ctx = buildServer({

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { MockEngine } from '../engine/engine.js';
 import type { OutageRequest } from '../engine/outage.js';
 import { AdminChannel, type ChannelMessage } from '../engine/store/channel.js';
-import { RedisStore } from '../engine/store/redis.js';
+import { isRedisStore } from '../engine/store/open.js';
 import type { StateStore } from '../engine/store/store.js';
 import { loadScenarioTextGuarded } from '../scenario/guarded-load.js';
 import type { ServerLog } from '../server.js';
@@ -64,7 +64,7 @@ export class Replication {
 
   /** On a shared store (Redis): subscribes and says hello; otherwise there is no one to tell. */
   static async open(store: StateStore, opts: ReplicationOptions): Promise<Replication | undefined> {
-    if (!(store instanceof RedisStore)) return undefined;
+    if (!isRedisStore(store)) return undefined;
     const r = new Replication(opts);
     r.channel = await AdminChannel.open(store, (m) => r.receive(m));
     r.channel.onBack = () => {

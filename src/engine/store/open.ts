@@ -1,6 +1,7 @@
 // The one place that picks a store: no --state → memory; redis://… → Redis.
+// ioredis is loaded only when a Redis URL is given: importing it costs ~40 ms of every start-up.
 import { MemoryStore } from './memory.js';
-import { RedisStore } from './redis.js';
+import type { RedisStore } from './redis.js';
 import type { StateStore } from './store.js';
 
 export interface StateOptions {
@@ -20,7 +21,13 @@ export async function openStore(opts: StateOptions = {}): Promise<StateStore> {
       `--state must be a redis:// or rediss:// URL (or 'memory'), got '${url.slice(0, 100)}'`,
     );
   }
+  const { RedisStore } = await import('./redis.js');
   return RedisStore.connect({ url, prefix: opts.prefix, timeoutMs: opts.timeoutMs });
+}
+
+/** The store is Redis (replication and the shared journal need its client). */
+export function isRedisStore(store: StateStore): store is RedisStore {
+  return store.kind === 'redis';
 }
 
 export class StateUrlError extends Error {}

@@ -74,7 +74,7 @@ export interface OperationRecord {
 }
 
 export interface StateStore {
-  /** 'memory' or 'redis' — for health and logs only; code never branches on it */
+  /** 'memory' or 'redis' — for health and logs, and isRedisStore (store/open.ts) */
   readonly kind: string;
   /**
    * state that lives outside this process (replicas and --workers may share it): a read costs a round
