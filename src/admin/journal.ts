@@ -344,7 +344,10 @@ export function entryFilter<T extends Filterable>(
 }
 
 function compileFilter(f: JournalFilter, text: TextRing | undefined): (s: Slot) => boolean {
-  return entryFilter<Slot>(f, (s) => (text?.readable(s.text) ? pathOf(text.read(s.text, 1)[0]!) : undefined));
+  return entryFilter<Slot>(f, (s) => {
+    const url = text?.read(s.text, 1)?.[0];
+    return url === undefined ? undefined : pathOf(url);
+  });
 }
 
 function safeDecode(p: string): string {
@@ -364,8 +367,8 @@ function pathOf(url: string): string {
 
 /** A slot back into an entry; undefined once its text has been overwritten (very large requests). */
 function materialize(s: Slot, text: TextRing, bodies: boolean): JournalEntry | undefined {
-  if (!text.readable(s.text)) return undefined;
   const t = text.read(s.text, 3 + 2 * s.headerPairs);
+  if (t === undefined) return undefined;
   const url = t[0]!;
   const headers: Record<string, unknown> = {};
   if (s.claims !== undefined) headers.authorization = s.claims;

@@ -39,11 +39,10 @@ export class TextRing {
   /** bytes of pending text that start a flush */
   private readonly chunkBytes: number;
 
-  // chunks in the byte ring, a ring of `chunkCap` by sequence number: first string's index, string
-  // count, global byte position and byte length
+  // chunks in the byte ring, a ring of `chunkCap` by sequence number: first string's index (a chunk
+  // ends where the next begins), global byte position and byte length
   private readonly chunkCap: number;
   private readonly chunkFirst: Float64Array;
-  private readonly chunkCount: Float64Array;
   private readonly chunkPos: Float64Array;
   private readonly chunkLen: Float64Array;
   private chunks = 0;
@@ -74,7 +73,6 @@ export class TextRing {
     // every chunk holds at least one entry, so the newest `entries` entries span at most that many
     this.chunkCap = entries + 1;
     this.chunkFirst = new Float64Array(this.chunkCap);
-    this.chunkCount = new Float64Array(this.chunkCap);
     this.chunkPos = new Float64Array(this.chunkCap);
     this.chunkLen = new Float64Array(this.chunkCap);
   }
@@ -111,25 +109,37 @@ export class TextRing {
 
   /** True while the entry of this handle has not been overwritten. */
   readable(handle: number): boolean {
-    if (handle >= this.pendingFrom) this.flush();
-    if (this.strings - handle > this.lens.length) return false;
-    const c = this.chunkOf(handle);
-    return c >= 0 && this.lap * this.size + this.at - this.chunkPos[c % this.chunkCap]! <= this.size;
+    return this.liveChunk(handle) >= 0;
   }
 
-  /** The strings of the entry of this handle, in the order they were put (check `readable` first). */
-  read(handle: number, count: number): string[] {
-    const out: string[] = [];
-    if (!this.readable(handle)) return out;
-    const c = this.chunkOf(handle);
+  /** The strings of the entry of this handle, in the order they were put; undefined once overwritten. */
+  read(handle: number, count: number): string[] | undefined {
+    const c = this.liveChunk(handle);
+    if (c < 0) return undefined;
     if (this.cached !== c) this.decode(c);
     const offsets = this.cachedOffsets;
     const first = this.chunkFirst[c % this.chunkCap]!;
-    const end = Math.min(handle + count, first + this.chunkCount[c % this.chunkCap]!);
+    const end = Math.min(handle + count, this.chunkEnd(c));
+    const out: string[] = [];
     for (let i = handle; i < end; i++) {
       out.push(this.cachedText.slice(offsets[i - first]!, offsets[i - first + 1]!));
     }
     return out;
+  }
+
+  /** Sequence number of the chunk holding this entry (what is pending is written first); -1: overwritten. */
+  private liveChunk(handle: number): number {
+    if (handle >= this.pendingFrom) this.flush();
+    if (this.strings - handle > this.lens.length) return -1; // its lengths were overwritten
+    const c = this.chunkOf(handle);
+    const bytesKept =
+      c >= 0 && this.lap * this.size + this.at - this.chunkPos[c % this.chunkCap]! <= this.size;
+    return bytesKept ? c : -1;
+  }
+
+  /** Index after the last string of chunk `c`: where the next chunk (or the pending text) begins. */
+  private chunkEnd(c: number): number {
+    return c + 1 < this.chunks ? this.chunkFirst[(c + 1) % this.chunkCap]! : this.pendingFrom;
   }
 
   /** The pending text into the byte ring as one chunk. */
@@ -142,7 +152,6 @@ export class TextRing {
     const c = this.chunks++ % this.chunkCap;
     const n = this.bytes.utf8Write(this.pending, this.at, this.pendingBytes);
     this.chunkFirst[c] = this.pendingFrom;
-    this.chunkCount[c] = this.strings - this.pendingFrom;
     this.chunkPos[c] = this.lap * this.size + this.at;
     this.chunkLen[c] = n;
     this.at += n;
@@ -170,7 +179,7 @@ export class TextRing {
     const at = this.chunkPos[i]! % this.size;
     this.cachedText = this.bytes.toString('utf8', at, at + this.chunkLen[i]!);
     const first = this.chunkFirst[i]!;
-    const count = this.chunkCount[i]!;
+    const count = this.chunkEnd(c) - first;
     const offsets = new Uint32Array(count + 1);
     for (let k = 0; k < count; k++) offsets[k + 1] = offsets[k]! + this.lens[(first + k) & this.lensMask]!;
     this.cachedOffsets = offsets;
